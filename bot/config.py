@@ -1,0 +1,248 @@
+"""Settings from the environment or a `.env` file, checked once at start-up.
+
+Every variable of DESIGN.md's table lives here. A bad configuration stops the program with
+one message that names every bad variable and what it expects (`ConfigError`), so an
+operator fixes everything in one go instead of one restart per mistake.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; `problems` maps each variable to what it expects."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        lines = [f"  {name}: {why}" for name, why in problems.items()]
+        super().__init__("Configuration is not usable:\n" + "\n".join(lines))
+
+
+class AuthMode(enum.StrEnum):
+    AKSK = "aksk"
+    IAM = "iam"
+    TOKEN = "token"
+
+
+_AUTH_GROUPS: dict[AuthMode, tuple[str, ...]] = {
+    AuthMode.AKSK: ("vod_ak", "vod_sk"),
+    AuthMode.IAM: ("iam_endpoint", "iam_domain", "iam_username", "iam_password"),
+    AuthMode.TOKEN: ("vod_auth_token",),
+}
+
+
+class Settings(BaseSettings):
+    """The bot's whole configuration; secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    vod_endpoint: str = ""
+    vod_project_id: str = ""
+    vod_ak: SecretStr | None = None
+    vod_sk: SecretStr | None = None
+    vod_security_token: SecretStr | None = None
+    iam_endpoint: str | None = None
+    iam_domain: str | None = None
+    iam_username: str | None = None
+    iam_password: SecretStr | None = None
+    vod_auth_token: SecretStr | None = None
+    vod_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    vod_max_retries: int = Field(default=3, ge=0, le=10)
+    vod_retry_budget_s: float = Field(default=30.0, gt=0, le=600)
+    vod_snapshot_hosts: CommaList = ["*.cdn-vod.huaweicloud.com"]
+
+    setcover_allowed_users: CommaList = []
+    setcover_allowed_usergroups: CommaList = []
+    setcover_allowed_channels: CommaList = []
+    setcover_allowed_teams: CommaList = []
+
+    database_url: str = "sqlite:///setcover.db"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @field_validator(
+        "vod_snapshot_hosts",
+        "setcover_allowed_users",
+        "setcover_allowed_usergroups",
+        "setcover_allowed_channels",
+        "setcover_allowed_teams",
+        mode="before",
+    )
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "vod_ak",
+        "vod_sk",
+        "vod_security_token",
+        "iam_endpoint",
+        "iam_domain",
+        "iam_username",
+        "iam_password",
+        "vod_auth_token",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("expected `text` or `json`")
+        return value.lower()
+
+    @property
+    def auth_mode(self) -> AuthMode:
+        """The one configured VOD authentication mode (validation guarantees exactly one)."""
+        return next(mode for mode, names in _AUTH_GROUPS.items() if self._any_set(names))
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def vod_problems(self) -> dict[str, str]:
+        """What keeps the VOD part from working, by environment variable."""
+        problems: dict[str, str] = {}
+        endpoint_problem = _url_problem(self.vod_endpoint)
+        if endpoint_problem:
+            problems["VOD_ENDPOINT"] = endpoint_problem
+        if self.iam_endpoint is not None:
+            iam_problem = _url_problem(self.iam_endpoint)
+            if iam_problem:
+                problems["IAM_ENDPOINT"] = iam_problem
+        if not self.vod_project_id.strip():
+            problems["VOD_PROJECT_ID"] = "required: the project id of your VOD region"
+        elif not _is_token(self.vod_project_id):
+            problems["VOD_PROJECT_ID"] = "expected letters, digits, '-' or '_' only"
+
+        configured = [mode for mode, names in _AUTH_GROUPS.items() if self._any_set(names)]
+        if not configured:
+            problems["VOD_AK"] = (
+                "no VOD authentication configured: set VOD_AK and VOD_SK, or IAM_ENDPOINT, "
+                "IAM_DOMAIN, IAM_USERNAME and IAM_PASSWORD, or VOD_AUTH_TOKEN"
+            )
+        elif len(configured) > 1:
+            names = " and ".join(
+                "/".join(n.upper() for n in _AUTH_GROUPS[mode]) for mode in configured
+            )
+            for mode in configured:
+                problems[_AUTH_GROUPS[mode][0].upper()] = (
+                    f"set exactly one VOD authentication mode, found {names}"
+                )
+        else:
+            for name in _AUTH_GROUPS[configured[0]]:
+                if getattr(self, name) is None:
+                    problems[name.upper()] = (
+                        "required with "
+                        + ", ".join(n.upper() for n in _AUTH_GROUPS[configured[0]] if n != name)
+                    )
+        if self.vod_security_token is not None and configured != [AuthMode.AKSK]:
+            problems["VOD_SECURITY_TOKEN"] = "only used with VOD_AK and VOD_SK"
+        for host in self.vod_snapshot_hosts:
+            if "/" in host or ":" in host or " " in host:
+                problems["VOD_SNAPSHOT_HOSTS"] = (
+                    f"expected host patterns like *.cdn-vod.huaweicloud.com, got {host!r}"
+                )
+        if not self.vod_snapshot_hosts:
+            problems["VOD_SNAPSHOT_HOSTS"] = "at least one host pattern is required"
+        return problems
+
+    def slack_problems(self) -> dict[str, str]:
+        """What keeps the Slack app from serving, by environment variable."""
+        problems: dict[str, str] = {}
+        if self.slack_bot_token is None:
+            problems["SLACK_BOT_TOKEN"] = "required to serve Slack: the bot token, xoxb-…"
+        elif not self.slack_bot_token.get_secret_value().startswith("xoxb-"):
+            problems["SLACK_BOT_TOKEN"] = "expected a bot token starting with xoxb-"
+        if self.slack_app_token is not None:
+            if not self.slack_app_token.get_secret_value().startswith("xapp-"):
+                problems["SLACK_APP_TOKEN"] = "expected an app-level token starting with xapp-"
+        elif self.slack_signing_secret is None:
+            problems["SLACK_SIGNING_SECRET"] = (
+                "required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        if not self.slack_api_url.endswith("/"):
+            problems["SLACK_API_URL"] = "must end with a slash, e.g. https://slack.com/api/"
+        else:
+            problem = _url_problem(self.slack_api_url)
+            if problem:
+                problems["SLACK_API_URL"] = problem
+        return problems
+
+    def require_slack(self) -> None:
+        problems = self.slack_problems()
+        if problems:
+            raise ConfigError(problems)
+
+    def _any_set(self, names: tuple[str, ...]) -> bool:
+        return any(getattr(self, name) is not None for name in names)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; every bad variable, malformed or inconsistent, in one `ConfigError`.
+
+    Malformed values are put back to their defaults for a second read so that the checks
+    across variables still run and the operator sees every problem at once.
+    """
+    problems: dict[str, str] = {}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_input=False):
+            field = str(error["loc"][0]) if error.get("loc") else "configuration"
+            problems[field.upper()] = str(error["msg"]).removeprefix("Value error, ")
+        defaults = {
+            name.lower(): Settings.model_fields[name.lower()].default
+            for name in problems
+            if name.lower() in Settings.model_fields
+        }
+        settings = Settings(**{**overrides, **defaults})
+    problems = {**settings.vod_problems(), **problems}
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _url_problem(value: str) -> str | None:
+    if not value:
+        return "required: an https:// URL"
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"expected an http(s) URL, got {value[:80]!r}"
+    return None
+
+
+def _is_token(value: str) -> bool:
+    return all(ch.isalnum() or ch in "-_" for ch in value)

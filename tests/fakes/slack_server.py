@@ -1,0 +1,182 @@
+"""A fake Slack: the Web API under `/api/<method>` and `response_url` hooks under `/hooks/`.
+
+It records every call and every hook post, so tests assert on what Slack would have
+received. Like Slack, it fetches nothing but refuses a message whose image blocks point at
+an image it cannot download (`unreachable_images`, or every image with `reject_images`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from aiohttp import web
+
+from tests.fakes.server import ThreadedServer
+
+
+@dataclass
+class Recorded:
+    """One request Slack received: a Web API call or a `response_url` post."""
+
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    answer: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        blocks = self.body.get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or "")
+
+    def all_text(self) -> str:
+        """Everything a person would read in the message, joined, for `in` assertions."""
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+
+class FakeSlack:
+    """State and behaviour of the fake; tests change the public attributes to pick a world."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: list[Recorded] = []
+        self.hook_posts: list[Recorded] = []
+        self.usergroups: dict[str, list[str]] = {}
+        self.usergroups_error: str | None = None
+        self.reject_images = False
+        self.unreachable_images: set[str] = set()
+        self._hook_ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self.server = ThreadedServer(self._app())
+
+    # ---- what tests use -------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        """The value for SLACK_API_URL (ends with a slash, as the SDK needs)."""
+        return f"{self.server.url}/api/"
+
+    def new_response_url(self) -> str:
+        return f"{self.server.url}/hooks/{next(self._hook_ids)}"
+
+    def api_calls(self, method: str) -> list[Recorded]:
+        with self.lock:
+            return [call for call in self.calls if call.path == method]
+
+    def posts_to(self, response_url: str) -> list[Recorded]:
+        path = response_url.rsplit("/hooks/", 1)[-1]
+        with self.lock:
+            return [post for post in self.hook_posts if post.path == path]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.hook_posts.clear()
+        self.usergroups = {}
+        self.usergroups_error = None
+        self.reject_images = False
+        self.unreachable_images = set()
+
+    # ---- the server -----------------------------------------------------------------
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/hooks/{hook_id}", self._hook)
+        return app
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await _read_body(request)
+        record = Recorded(method, body, dict(request.headers))
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer xoxb-") and "token" not in body:
+            record.answer = {"ok": False, "error": "not_authed"}
+        elif method == "usergroups.users.list":
+            record.answer = self._usergroup_members(str(body.get("usergroup", "")))
+        elif method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}:
+            record.answer = self._message_answer(record)
+        elif method == "auth.test":
+            record.answer = {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+        else:
+            record.answer = {"ok": True}
+        with self.lock:
+            self.calls.append(record)
+        return web.json_response(record.answer)
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        record = Recorded(request.match_info["hook_id"], await _read_body(request),
+                          dict(request.headers))
+        refusal = self._image_refusal(record)
+        record.answer = refusal or {"ok": True}
+        with self.lock:
+            self.hook_posts.append(record)
+        if refusal:
+            return web.json_response(refusal, status=400)
+        return web.Response(text="ok")
+
+    def _usergroup_members(self, usergroup: str) -> dict[str, Any]:
+        if self.usergroups_error:
+            return {"ok": False, "error": self.usergroups_error}
+        if usergroup not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[usergroup])}
+
+    def _message_answer(self, record: Recorded) -> dict[str, Any]:
+        refusal = self._image_refusal(record)
+        if refusal:
+            return refusal
+        return {"ok": True, "channel": record.body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
+
+    def _image_refusal(self, record: Recorded) -> dict[str, Any] | None:
+        """Slack's answer when it cannot download an image of the message, else None."""
+        for index, block in enumerate(record.blocks):
+            url = block.get("image_url") if block.get("type") == "image" else None
+            if url and (self.reject_images or url in self.unreachable_images):
+                pointer = f"[json-pointer:/blocks/{index}/image_url]"
+                return {
+                    "ok": False,
+                    "error": "invalid_blocks",
+                    "errors": [f"downloading image failed {pointer}"],
+                    "response_metadata": {
+                        "messages": [f"[ERROR] downloading image failed {pointer}"]
+                    },
+                }
+        return None
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
+    """Slack's Web API takes query strings, form bodies or JSON; hooks take JSON."""
+    body: dict[str, Any] = dict(request.query)
+    raw = await request.read()
+    if not raw:
+        return body
+    if request.content_type == "application/json":
+        body.update(json.loads(raw))
+    else:
+        body.update(parse_qsl(raw.decode(), keep_blank_values=True))
+    return body
+
+
+@pytest.fixture(scope="session")
+def _slack_server() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.server.start()
+    yield fake
+    fake.server.stop()
+
+
+@pytest.fixture
+def fake_slack(_slack_server: FakeSlack) -> Iterator[FakeSlack]:
+    """The fake Slack, emptied for each test."""
+    _slack_server.reset()
+    yield _slack_server
+    _slack_server.reset()
