@@ -16,6 +16,13 @@ class Snapshot(BaseModel):
     offset: float
     url: str
 
+    @property
+    def offset_label(self) -> str:
+        """`95.0` → `1:35`; with hours when the video is that long."""
+        hours, rest = divmod(int(self.offset), 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
 
 class Asset(BaseModel):
     """An asset's details: title, current cover and its snapshots in offset order."""
