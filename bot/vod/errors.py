@@ -1,13 +1,16 @@
 """The errors the VOD client raises, each with a sentence a Slack user understands.
 
     VodError                      explanation: str (for people), code, request_id
-    ├── SnapshotUrlError          the argument is not an allowed snapshot URL; no call made
+    ├── InvalidArgument           refused before any call was made
+    │   ├── SnapshotUrlError      the argument is not an allowed snapshot URL
+    │   └── InvalidAssetId        the argument is not an asset id
     ├── VodConnectionError        timeouts and connection failures, after the retries
     └── VodStatusError            VOD or its gateway answered 4xx/5xx: status, code, error_msg
-        ├── AuthenticationFailed  401, APIGW.0301/0101-like codes, IAM token refused
+        ├── AuthenticationFailed  401, APIGW.0301/0307, IAM refused the password
         ├── PermissionDenied      403
         ├── AssetNotFound         404, VOD.10062
-        ├── InvalidSnapshotUrl    400 about the thumbnail URL
+        ├── InvalidRequest        VOD.10053, APIGW.0201: a parameter VOD refused
+        │   └── InvalidSnapshotUrl    400 about the thumbnail URL
         ├── Throttled             429
         └── VodUnavailable        5xx
 
@@ -44,10 +47,22 @@ class VodError(Exception):
             self.explanation = explanation  # type: ignore[misc]
 
 
-class SnapshotUrlError(VodError):
+class InvalidArgument(VodError):
+    """The argument cannot be sent to VOD as it is; nothing was sent."""
+
+    explanation = "That is not something the video service can look up."
+
+
+class SnapshotUrlError(InvalidArgument):
     """The text given is not a snapshot URL the bot accepts; nothing was sent to VOD."""
 
     explanation = "That is not a snapshot URL of this VOD library."
+
+
+class InvalidAssetId(InvalidArgument):
+    """The text given is not a VOD asset id; nothing was sent to VOD."""
+
+    explanation = "That is not a VOD asset id (letters and digits, like 6e76f92034ceae2f…)."
 
 
 class VodConnectionError(VodError):
@@ -98,7 +113,11 @@ class AssetNotFound(VodStatusError):
     explanation = "That video does not exist in the VOD library (check the asset id)."
 
 
-class InvalidSnapshotUrl(VodStatusError):
+class InvalidRequest(VodStatusError):
+    explanation = "The video service refused the request as invalid."
+
+
+class InvalidSnapshotUrl(InvalidRequest):
     explanation = "The video service refused that snapshot URL. Pick a snapshot from the list."
 
 
@@ -111,19 +130,28 @@ class VodUnavailable(VodStatusError):
 
 
 # Codes Huawei Cloud documents for VOD and its API gateway, by what they mean for a user.
+# VOD: VOD.10062 "Media asset or resource does not exist" (400/403), VOD.10053 "The request
+# parameter is illegal" (400). Gateway (API Request Signing Guide, "Error Codes"):
+# APIGW.0301 incorrect IAM authentication information (401: bad AK/SK signature, unknown
+# AK, undecryptable or expired token), APIGW.0307 token must be updated (401), APIGW.0302
+# and APIGW.0306 access denied (403), APIGW.0308 throttling threshold reached (429),
+# APIGW.0201 request error (400/413). APIGW.0101 "API does not exist" (404) means a wrong
+# VOD_ENDPOINT, not a missing asset: it stays a plain VodStatusError.
 _CODE_CLASSES: dict[str, type[VodStatusError]] = {
     "VOD.10062": AssetNotFound,
-    "VOD.10053": AssetNotFound,
-    "VOD.10001": InvalidSnapshotUrl,
-    "VOD.10065": InvalidSnapshotUrl,
-    "APIGW.0101": AuthenticationFailed,
+    "VOD.10053": InvalidRequest,
     "APIGW.0301": AuthenticationFailed,
     "APIGW.0303": AuthenticationFailed,
     "APIGW.0305": AuthenticationFailed,
+    "APIGW.0307": AuthenticationFailed,
     "APIGW.0302": PermissionDenied,
     "APIGW.0306": PermissionDenied,
     "APIGW.0308": Throttled,
-    "APIGW.0201": InvalidSnapshotUrl,
+    "APIGW.0201": InvalidRequest,
+    "APIGW.0101": VodStatusError,
+    # The same gateway codes with the APIG prefix of dedicated gateways.
+    "APIG.0301": AuthenticationFailed,
+    "APIG.0308": Throttled,
 }
 
 _STATUS_CLASSES: dict[int, type[VodStatusError]] = {
@@ -150,6 +178,8 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
         body = json.loads(response.content or b"null")
     except ValueError:
         body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]  # IAM's shape: {"error": {"code": 401, "message": …}}
     if isinstance(body, dict):
         code = body.get("error_code") or body.get("code")
         message = body.get("error_msg") or body.get("message") or body.get("msg")

@@ -51,10 +51,10 @@ def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise SnapshotUrlError(f"{_short(url)} is not a valid URL.") from None
+        raise SnapshotUrlError(f"{shorten(url)} is not a valid URL.") from None
     if parts.scheme != "https":
         raise SnapshotUrlError(
-            f"{_short(url)} is not an https:// URL; snapshot URLs start with https://."
+            f"{shorten(url)} is not an https:// URL; snapshot URLs start with https://."
         )
     if not host_allowed(host, allowed_hosts):
         raise SnapshotUrlError(
@@ -66,10 +66,10 @@ def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
     match = _SNAPSHOT_PATH.search(parts.path)
     if match is None:
         raise SnapshotUrlError(
-            f"{_short(url)} is not a snapshot URL: expected …/asset/<asset_id>/snapshot/…jpg."
+            f"{shorten(url)} is not a snapshot URL: expected …/asset/<asset_id>/snapshot/…jpg."
         )
     return SnapshotRef(url=url, asset_id=match.group("asset_id"))
 
 
-def _short(text: str, limit: int = 80) -> str:
+def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,324 @@
+"""`VodClient`: the one way the bot talks to Huawei Cloud VOD.
+
+Three calls (asset details, asset search, set cover) over one `httpx.AsyncClient` for the
+process, signed or token-authenticated by `bot.vod.auth`. Arguments are checked before
+anything is sent. Timeouts, connection errors, 429 and 5xx are retried in one place
+(`_send`), with capped, jittered exponential backoff that honours `Retry-After`, within
+`VOD_MAX_RETRIES` retries and `VOD_RETRY_BUDGET_S` seconds; other answers are final.
+Every failure is a `bot.vod.errors.VodError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from bot.vod.auth import auth_from_settings
+from bot.vod.errors import (
+    InvalidArgument,
+    InvalidAssetId,
+    VodConnectionError,
+    VodError,
+    VodStatusError,
+)
+from bot.vod.models import Asset, AssetSummary, Snapshot, SnapshotKind
+from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url, shorten
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[Any]]
+SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = ("sample", "dots", "quantity")
+MAX_SEARCH_LENGTH = 128
+POOL_SIZE = 100
+_RETRYABLE_ERRORS = (httpx.TransportError, aiohttp.ClientError, TimeoutError, OSError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try a failed call again, and how long to wait first."""
+
+    max_retries: int = 3
+    budget_s: float = 30.0
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 8.0
+    retry_after_cap_s: float = 20.0
+
+    def backoff(self, retry: int) -> float:
+        """Exponential, capped, with "equal jitter": between half and all of the step."""
+        step = min(self.backoff_cap_s, self.backoff_base_s * 2**retry)
+        return step / 2 + random.uniform(0, step / 2)
+
+    def wait_for(self, retry: int, response: httpx.Response | None) -> float:
+        retry_after = _retry_after_s(response) if response is not None else None
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap_s)
+        return self.backoff(retry)
+
+
+def retryable_status(status_code: int) -> bool:
+    return status_code == 429 or status_code >= 500
+
+
+class VodClient:
+    """Asset look-ups and cover changes; use as `async with VodClient.from_settings(s):`."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        project_id: str,
+        auth: httpx.Auth,
+        snapshot_hosts: Sequence[str],
+        timeout_s: float = 10.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        limits = httpx.Limits(
+            max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30
+        )
+        self._prefix = f"/v1.0/{quote(project_id, safe='')}"
+        self._snapshot_hosts = list(snapshot_hosts)
+        self._timeout_s = timeout_s
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=endpoint.rstrip("/"),
+            auth=auth,
+            timeout=httpx.Timeout(timeout_s),
+            limits=limits,
+            transport=transport or AiohttpTransport(limits=limits),
+            headers={"Accept": "application/json", "User-Agent": "setcover-bot"},
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        retry: RetryPolicy | None = None,
+    ) -> VodClient:
+        return cls(
+            endpoint=settings.vod_endpoint,
+            project_id=settings.vod_project_id,
+            auth=auth_from_settings(settings),
+            snapshot_hosts=settings.vod_snapshot_hosts,
+            timeout_s=settings.vod_timeout_s,
+            retry=retry or RetryPolicy(
+                max_retries=settings.vod_max_retries, budget_s=settings.vod_retry_budget_s
+            ),
+            transport=transport,
+            sleep=sleep,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- the calls ------------------------------------------------------------------
+    async def get_asset(self, asset_id: str) -> Asset:
+        """Title, current cover and snapshots (in offset order) of one asset."""
+        asset_id = asset_id.strip()
+        if not is_asset_id(asset_id):
+            raise InvalidAssetId(f"{shorten(asset_id) or 'An empty text'} is not a VOD asset id.")
+        response = await self._send(
+            "GET", "/asset/details",
+            query={"asset_id": asset_id, "categories": "base_info,thumbnail_info"},
+        )
+        return parse_asset(asset_id, _json_object(response))
+
+    async def search_assets(self, words: str) -> list[AssetSummary]:
+        """Up to ten assets whose title, description or category matches `words`."""
+        words = " ".join(words.split())
+        if not words:
+            raise InvalidArgument("Say what to search for: a few words of the video's title.")
+        if len(words) > MAX_SEARCH_LENGTH:
+            raise InvalidArgument(
+                f"The search text is {len(words)} characters long; keep it under "
+                f"{MAX_SEARCH_LENGTH}."
+            )
+        response = await self._send(
+            "GET", "/asset/list", query={"query_string": words, "page": "0", "size": "10"}
+        )
+        return parse_asset_list(_json_object(response))
+
+    async def set_cover(self, thumbnail_url: str) -> str | None:
+        """Make the snapshot at `thumbnail_url` its asset's cover; VOD's `X-Request-Id`."""
+        ref = parse_snapshot_url(thumbnail_url, self._snapshot_hosts)
+        response = await self._send("PUT", "/asset/cover", body={"thumbnailUrl": ref.url})
+        return response.headers.get("X-Request-Id")
+
+    # ---- one place for sending and retrying -------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        url = self._prefix + path
+        if query:
+            url += "?" + "&".join(
+                f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(query.items())
+            )
+        content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        started = time.monotonic()
+        retry = 0
+        while True:
+            remaining = self._retry.budget_s - (time.monotonic() - started)
+            timeout: Any = (
+                httpx.Timeout(max(remaining, 0.01)) if remaining < self._timeout_s
+                else httpx.USE_CLIENT_DEFAULT
+            )
+            response: httpx.Response | None = None
+            try:
+                response = await self._http.request(
+                    method, url, content=content, headers=headers, timeout=timeout
+                )
+            except VodStatusError as exc:  # the auth flow's own call (IAM) failed
+                if not retryable_status(exc.status_code):
+                    raise
+                error: VodError = exc
+                cause: BaseException = exc
+            except _RETRYABLE_ERRORS as exc:
+                error = VodConnectionError(f"{method} {path} failed: {_describe(exc)}")
+                cause = exc
+            else:
+                if response.is_success:
+                    return response
+                error = VodStatusError.from_response(response)
+                if not retryable_status(response.status_code):
+                    raise error
+                cause = error
+            wait = self._retry.wait_for(retry, response)
+            elapsed = time.monotonic() - started
+            if retry >= self._retry.max_retries or elapsed + wait >= self._retry.budget_s:
+                if error is cause:
+                    raise error
+                raise error from cause
+            retry += 1
+            log.warning(
+                "VOD %s %s: %s; retry %d of %d in %.2f s",
+                method, path, error.message, retry, self._retry.max_retries, wait,
+            )
+            await self._sleep(wait)
+
+
+# ---- reading VOD's answers -----------------------------------------------------------
+def parse_asset(asset_id: str, data: Mapping[str, Any]) -> Asset:
+    """An `Asset` from ShowAssetDetail's answer; missing parts are simply absent."""
+    nested = data.get("asset_info")
+    if isinstance(nested, Mapping):  # some VOD answers wrap the details once more
+        data = {**nested, **{k: v for k, v in data.items() if k != "asset_info"}}
+    base = _mapping(data.get("base_info"))
+    thumbs = _mapping(data.get("thumbnail_info"))
+    covers = [_mapping(c).get("cover_url") for c in _list(base.get("cover_info_array"))]
+    snapshots: dict[str, Snapshot] = {}
+    for kind in SNAPSHOT_KINDS:
+        for item in _list(thumbs.get(kind)):
+            url = _mapping(item).get("url")
+            if isinstance(url, str) and url and url not in snapshots:
+                snapshots[url] = Snapshot(kind=kind, offset=_number(item.get("offset")), url=url)
+    return Asset(
+        asset_id=str(data.get("asset_id") or asset_id),
+        title=str(base.get("title") or base.get("video_name") or ""),
+        cover_url=next((c for c in covers if isinstance(c, str) and c), None),
+        snapshots=sorted(snapshots.values(), key=lambda s: s.offset),
+        thumbnail_status=_text(thumbs.get("thumbnail_status")),
+        exec_desc=_text(thumbs.get("exec_desc")),
+    )
+
+
+def parse_asset_list(data: Mapping[str, Any]) -> list[AssetSummary]:
+    """`AssetSummary`s from ListAssetList's `assets[]` (cover from `covers[].cover_url`)."""
+    found = []
+    for item in map(_mapping, _list(data.get("assets"))):
+        if not item.get("asset_id"):
+            continue
+        covers = [_mapping(c).get("cover_url") for c in _list(item.get("covers"))]
+        covers.append(item.get("cover_url"))
+        found.append(AssetSummary(
+            asset_id=str(item["asset_id"]),
+            title=str(item.get("title") or ""),
+            cover_url=next((c for c in covers if isinstance(c, str) and c), None),
+        ))
+    return found
+
+
+def _json_object(response: httpx.Response) -> Mapping[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, Mapping):
+        raise VodError(
+            f"VOD answered {response.request.method} {response.request.url.path} with "
+            f"HTTP {response.status_code} but a body that is not a JSON object",
+            request_id=response.headers.get("X-Request-Id"),
+        )
+    return data
+
+
+def _retry_after_s(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return "no answer in time"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
