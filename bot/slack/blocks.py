@@ -1,0 +1,577 @@
+"""Pure Block Kit builders: data in, a message (`{"text": …, "blocks": […]}`) out.
+
+Nothing here talks to Slack, VOD or the store, so every message the bot can send is built
+and checked (`problems()`) in unit tests. Handlers add `response_type` and
+`replace_original` when they send.
+
+Ids are enums (`ActionId`, `BlockId`); an id that must be unique within a message gets a
+`:<n>` suffix, and listeners match the prefix. Button values are compact JSON (`encode` /
+`decode`) carrying what a click needs: the asset id, the snapshot URL (or its index when the
+URL is too long for a value), and the picker's nonce, from which the idempotency key of the
+change is made, so a double click or a Slack retry of the same click changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.vod.errors import VodError
+from bot.vod.models import Asset, AssetSummary, Snapshot
+
+Message = dict[str, Any]
+
+# Slack's limits (https://api.slack.com/reference/block-kit/blocks).
+MAX_BLOCKS = 50
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_BLOCK_ID = 255
+MAX_SECTION_TEXT = 3000
+MAX_ALT_TEXT = 2000
+MAX_IMAGE_URL = 3000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+
+COMMAND = "/setcover"
+VOD_DELAY_NOTE = "VOD takes 3 to 5 minutes to show the new cover everywhere."
+IMAGES_FAILED_NOTE = (
+    "Slack could not download the pictures from the video service, so they are shown as "
+    "links instead."
+)
+
+
+class ActionId(enum.StrEnum):
+    """The `action_id` prefixes the listeners match (`use_cover:3`, `picker_page:next`)."""
+
+    USE_COVER = "use_cover"
+    PICKER_PAGE = "picker_page"
+    PICK_ASSET = "pick_asset"
+    TRY_AGAIN = "try_again"
+
+
+class BlockId(enum.StrEnum):
+    PICKER_HEADER = "picker_header"
+    PICKER_NOTE = "picker_note"
+    SNAPSHOT_IMAGE = "snapshot_image"
+    SNAPSHOT_ACTIONS = "snapshot_actions"
+    PICKER_PAGES = "picker_pages"
+    PICKER_NAV = "picker_nav"
+    SEARCH_RESULT = "search_result"
+    HISTORY_ENTRY = "history_entry"
+    OUTCOME = "outcome"
+    OUTCOME_IMAGE = "outcome_image"
+    RETRY = "retry"
+
+
+def action_id(base: ActionId, suffix: object | None = None) -> str:
+    return str(base) if suffix is None else f"{base}:{suffix}"
+
+
+def block_id(base: BlockId, suffix: object | None = None) -> str:
+    return str(base) if suffix is None else f"{base}:{suffix}"
+
+
+# ---- button values ------------------------------------------------------------------
+
+
+def new_nonce() -> str:
+    """A fresh picker / try-again nonce: one nonce, at most one cover change."""
+    return secrets.token_urlsafe(9)
+
+
+def encode(**fields: Any) -> str:
+    return json.dumps({k: v for k, v in fields.items() if v is not None}, separators=(",", ":"))
+
+
+def decode(value: str | None) -> dict[str, Any]:
+    """A button value back to its fields; `{}` for anything that is not ours."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def use_cover_value(asset_id: str, nonce: str, index: int, url: str) -> str:
+    value = encode(a=asset_id, n=nonce, i=index, u=url)
+    return value if len(value) <= MAX_BUTTON_VALUE else encode(a=asset_id, n=nonce, i=index)
+
+
+# ---- small helpers --------------------------------------------------------------------
+
+
+def esc(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn gives meaning to."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, label: str) -> str:
+    return f"<{url.replace('|', '%7C').replace('>', '%3E')}|{esc(label).replace('|', '¦')}>"
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_date(when: datetime) -> str:
+    """A date Slack shows in the reader's own time zone, with a UTC fallback."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": cut(text, MAX_SECTION_TEXT)}
+
+
+def _plain(text: str, limit: int = MAX_BUTTON_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
+
+
+def section(text: str, *, block: str | None = None, accessory: dict | None = None) -> dict:
+    out: dict[str, Any] = {"type": "section", "text": _mrkdwn(text)}
+    if block:
+        out["block_id"] = block
+    if accessory:
+        out["accessory"] = accessory
+    return out
+
+
+def context(*texts: str, block: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
+    if block:
+        out["block_id"] = block
+    return out
+
+
+def button(
+    text: str, action: str, value: str, *, style: str | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(text),
+        "action_id": action,
+        "value": value,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def image(url: str, alt: str, *, title: str | None = None, block: str | None = None) -> dict:
+    out: dict[str, Any] = {"type": "image", "image_url": url, "alt_text": cut(alt, MAX_ALT_TEXT)}
+    if title:
+        out["title"] = _plain(title, 2000)
+    if block:
+        out["block_id"] = block
+    return out
+
+
+def message(text: str, blocks: list[dict[str, Any]]) -> Message:
+    """`text` is the notification and screen-reader fallback of the blocks."""
+    return {"text": cut(text, 3000), "blocks": blocks}
+
+
+# ---- usage ----------------------------------------------------------------------------
+
+USAGE = "\n".join(
+    [
+        f"*`{COMMAND}`* sets a video's cover from one of its snapshots.",
+        f"• `{COMMAND} <asset id>`: show the video's snapshots and pick one",
+        f"• `{COMMAND} <snapshot URL>`: use that snapshot as its video's cover now",
+        f"• `{COMMAND} search <words>`: find videos by title",
+        f"• `{COMMAND} history <asset id>`: the last cover changes of a video",
+        f"• `{COMMAND} help`: this message",
+    ]
+)
+EXAMPLES = "\n".join(
+    [
+        "*Examples*",
+        f"`{COMMAND} 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`",
+        f"`{COMMAND} https://1.cdn-vod.huaweicloud.com/…/asset/2f8a9c1e…/snapshot/sample/3.jpg`",
+        f"`{COMMAND} search launch trailer`",
+        f"`{COMMAND} history 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`",
+    ]
+)
+
+
+def usage(problem: str | None = None) -> Message:
+    """Help; with `problem` first when the command was not understood."""
+    blocks: list[dict[str, Any]] = []
+    if problem:
+        blocks.append(section(f":warning: {problem}"))
+    blocks += [section(USAGE), section(EXAMPLES)]
+    text = f"{problem} " if problem else ""
+    return message(text + f"Usage: {COMMAND} <asset id> | <snapshot URL> | search <words> | "
+                   "history <asset id> | help", blocks)
+
+
+# ---- the snapshot picker --------------------------------------------------------------
+
+#: Blocks a picker page uses besides its snapshots: header, note, page line, navigation.
+_PICKER_OVERHEAD = 4
+#: Snapshots on one page: each is an image block and an actions block.
+PAGE_SIZE = (MAX_BLOCKS - _PICKER_OVERHEAD) // 2
+
+
+def page_count(asset: Asset) -> int:
+    return max(1, -(-len(asset.snapshots) // PAGE_SIZE))
+
+
+def snapshot_label(snapshot: Snapshot) -> str:
+    return f"Snapshot at {snapshot.offset_label}"
+
+
+def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> Message:
+    """One page of the snapshot picker; `images=False` is the links-only fallback."""
+    pages = page_count(asset)
+    page = min(max(page, 0), pages - 1)
+    title = esc(asset.title or asset.asset_id)
+    header_text = f"*{title}*\nAsset `{asset.asset_id}`"
+    if asset.cover_url:
+        header_text += f"\nCurrent cover: {link(asset.cover_url, 'open picture')}"
+    else:
+        header_text += "\nNo cover set yet."
+    accessory = (
+        {"type": "image", "image_url": asset.cover_url, "alt_text": "Current cover"}
+        if asset.cover_url and images
+        else None
+    )
+    blocks = [section(header_text, block=str(BlockId.PICKER_HEADER), accessory=accessory)]
+    if not images:
+        blocks.append(context(IMAGES_FAILED_NOTE, block=str(BlockId.PICKER_NOTE)))
+
+    if not asset.snapshots:
+        why = asset.exec_desc or "VOD has not made any snapshots of this video yet."
+        status = f" (thumbnail status: `{esc(asset.thumbnail_status)}`)" if \
+            asset.thumbnail_status else ""
+        blocks.append(section(
+            f":film_frames: This video has no snapshots to choose from{status}.\n"
+            f"VOD says: {esc(why)}\nSnapshots are made when the video is transcoded with "
+            "a snapshot (thumbnail) setting; ask whoever manages VOD to make some, then "
+            "try again."
+        ))
+        return message(f"{asset.title}: no snapshots to choose from", blocks)
+
+    first = page * PAGE_SIZE
+    shown = asset.snapshots[first : first + PAGE_SIZE]
+    for index, snapshot in enumerate(shown, start=first):
+        label = snapshot_label(snapshot)
+        use = button("Use as cover", action_id(ActionId.USE_COVER, index),
+                     use_cover_value(asset.asset_id, nonce, index, snapshot.url),
+                     style="primary")
+        if images:
+            blocks.append(image(snapshot.url, label,
+                                title=f"{snapshot.offset_label} · {snapshot.kind}",
+                                block=block_id(BlockId.SNAPSHOT_IMAGE, index)))
+            blocks.append({"type": "actions", "block_id": block_id(BlockId.SNAPSHOT_ACTIONS, index),
+                           "elements": [use]})
+        else:
+            blocks.append(section(
+                f"*{snapshot.offset_label}* ({snapshot.kind}) · "
+                f"{link(snapshot.url, label)}",
+                block=block_id(BlockId.SNAPSHOT_ACTIONS, index), accessory=use))
+
+    if pages > 1:
+        blocks.append(context(
+            f"Page {page + 1} of {pages} · snapshots {first + 1} to {first + len(shown)} of "
+            f"{len(asset.snapshots)}", block=str(BlockId.PICKER_PAGES)))
+        nav = []
+        mode = None if images else 0
+        if page > 0:
+            nav.append(button("Previous", action_id(ActionId.PICKER_PAGE, "prev"),
+                              encode(a=asset.asset_id, n=nonce, p=page - 1, m=mode)))
+        if page < pages - 1:
+            nav.append(button("Next", action_id(ActionId.PICKER_PAGE, "next"),
+                              encode(a=asset.asset_id, n=nonce, p=page + 1, m=mode)))
+        blocks.append({"type": "actions", "block_id": str(BlockId.PICKER_NAV), "elements": nav})
+    return message(f"Pick a cover for {asset.title} ({len(asset.snapshots)} snapshots)", blocks)
+
+
+# ---- search and history ---------------------------------------------------------------
+
+
+def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
+    if not assets:
+        return message(f"No video title matches {words}", [section(
+            f"No video title matches *{esc(words)}*. Try fewer or other words, or give the "
+            f"asset id: `{COMMAND} <asset id>`."
+        )])
+    blocks = [section(f"Videos matching *{esc(words)}* (first {len(assets)}):")]
+    for index, asset in enumerate(assets[: MAX_BLOCKS - 1]):
+        blocks.append(section(
+            f"*{esc(asset.title or asset.asset_id)}*\n`{asset.asset_id}`",
+            block=block_id(BlockId.SEARCH_RESULT, index),
+            accessory=button("Pick a cover", action_id(ActionId.PICK_ASSET, index),
+                             encode(a=asset.asset_id)),
+        ))
+    return message(f"{len(assets)} video(s) match {words}", blocks)
+
+
+def history(asset_id: str, records: Sequence[Any]) -> Message:
+    """The last changes of an asset, newest first; `records` are `ChangeRecord`s."""
+    if not records:
+        return message(f"No cover changes recorded for {asset_id}", [section(
+            f"No cover changes of `{esc(asset_id)}` are on record."
+        )])
+    title = next((r.asset_title for r in records if getattr(r, "asset_title", None)), None)
+    name = f"*{esc(title)}* (`{esc(asset_id)}`)" if title else f"`{esc(asset_id)}`"
+    blocks = [section(f"Last {len(records)} cover change(s) of {name}, newest first:")]
+    for index, record in enumerate(records[: MAX_BLOCKS - 1]):
+        status = _status_text(record)
+        who = f"<@{record.user_id}>" if _is_slack_user(record.user_id) else \
+            f"`{esc(record.user_id)}`"
+        snapshot = link(record.snapshot_url, "snapshot") if record.snapshot_url else "no snapshot"
+        source = getattr(record.source, "value", record.source)
+        blocks.append(context(
+            f"{slack_date(record.requested_at)} · {who} · {snapshot} · {status} · via {source}",
+            block=block_id(BlockId.HISTORY_ENTRY, index),
+        ))
+    return message(f"Last cover changes of {asset_id}", blocks)
+
+
+_STATUS_ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "denied": ":no_entry:",
+                 "pending": ":hourglass_flowing_sand:"}
+
+
+def _status_text(record: Any) -> str:
+    status = str(getattr(record.status, "value", record.status))
+    text = f"{_STATUS_ICONS.get(status, '')} {status}".strip()
+    if getattr(record, "error_code", None):
+        text += f" (`{esc(record.error_code)}`)"
+    return text
+
+
+def _is_slack_user(user_id: str) -> bool:
+    return bool(user_id) and user_id[0] in "UW" and user_id.isalnum()
+
+
+# ---- a change and its outcome ---------------------------------------------------------
+
+
+def setting_cover(asset_id: str) -> Message:
+    """What replaces the picker while the change runs: nothing left to click."""
+    return message(f"Setting the cover of {asset_id}…", [section(
+        f":hourglass_flowing_sand: Setting the cover of `{esc(asset_id)}`…"
+    )])
+
+
+def changed_in_channel(
+    *, user_id: str, asset_id: str, asset_title: str, snapshot_url: str,
+    request_id: str | None, images: bool = True,
+) -> Message:
+    """The channel's news: who set the cover of which video, and the new cover."""
+    title = esc(asset_title or asset_id)
+    blocks = [section(
+        f":frame_with_picture: <@{user_id}> set the cover of *{title}* (`{esc(asset_id)}`).",
+        block=str(BlockId.OUTCOME),
+    )]
+    if images:
+        blocks.append(image(snapshot_url, f"New cover of {asset_title or asset_id}",
+                            block=str(BlockId.OUTCOME_IMAGE)))
+    else:
+        blocks.append(section(f"New cover: {link(snapshot_url, 'open picture')}"))
+        blocks.append(context(
+            "Slack could not download the picture from the video service, so it is shown "
+            "as a link."))
+    notes = [VOD_DELAY_NOTE]
+    if request_id:
+        notes.append(f"VOD request id `{esc(request_id)}`")
+    blocks.append(context(" · ".join(notes)))
+    return message(f"<@{user_id}> set the cover of {asset_title or asset_id}. {VOD_DELAY_NOTE}",
+                   blocks)
+
+
+def confirmation(*, asset_id: str, asset_title: str) -> Message:
+    """What the picker becomes once the cover is set."""
+    title = esc(asset_title or asset_id)
+    return message(f"Cover of {asset_title or asset_id} set.", [section(
+        f":white_check_mark: Cover of *{title}* (`{esc(asset_id)}`) set; the channel has been "
+        f"told. {VOD_DELAY_NOTE}"
+    )])
+
+
+def failure(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Message:
+    """Ephemeral: why it failed, VOD's code and request id, and a Try again button."""
+    reason = esc(error.explanation)
+    detail = esc(error.message) if error.message and error.message != error.explanation else ""
+    blocks = [section(
+        f":warning: The cover of `{esc(asset_id)}` was *not* changed. {reason}"
+        + (f"\n> {cut(detail, 500)}" if detail else ""),
+        block=str(BlockId.OUTCOME),
+    )]
+    blocks.append(context(
+        f"VOD error code: `{esc(error.code)}`" if error.code else "VOD error code: none",
+        f"request id: `{esc(error.request_id)}`" if error.request_id else "request id: none",
+    ))
+    if snapshot_url:
+        blocks.append(_retry_actions(asset_id, snapshot_url))
+    code = f" [{error.code}]" if error.code else ""
+    return message(f"The cover of {asset_id} was not changed: {error.explanation}{code}", blocks)
+
+
+def _retry_actions(asset_id: str, snapshot_url: str) -> dict[str, Any]:
+    value = encode(a=asset_id, n=new_nonce(), u=snapshot_url)
+    if len(value) > MAX_BUTTON_VALUE:
+        value = encode(a=asset_id, n=new_nonce())
+    return {"type": "actions", "block_id": str(BlockId.RETRY),
+            "elements": [button("Try again", str(ActionId.TRY_AGAIN), value)]}
+
+
+def denied(*, reason: str, user_id: str) -> Message:
+    """Who may do this, and the requester's id so an admin can add them."""
+    return message(f"You may not change video covers here. {reason}", [
+        section(f":no_entry: You may not change video covers here. {esc(reason)}"),
+        context(f"Your Slack user id is `{esc(user_id)}`: an admin can add it to "
+                "`SETCOVER_ALLOWED_USERS`."),
+    ])
+
+
+def duplicate(*, asset_id: str, status: str, error_code: str | None = None) -> Message:
+    """The same click (or a Slack retry of it) arrived again: nothing done twice."""
+    if status == "succeeded":
+        text = (f":white_check_mark: That cover change of `{esc(asset_id)}` was already made; "
+                f"nothing was changed again. {VOD_DELAY_NOTE}")
+    elif status == "pending":
+        text = (f":hourglass_flowing_sand: That cover change of `{esc(asset_id)}` is already "
+                "being made; the channel will be told when it is done.")
+    else:
+        code = f" (`{esc(error_code)}`)" if error_code else ""
+        text = (f":warning: That cover change of `{esc(asset_id)}` was already tried and "
+                f"{esc(status)}{code}. Run `{COMMAND} {esc(asset_id)}` to pick again.")
+    return message(f"That cover change of {asset_id} was already requested.", [section(text)])
+
+
+def busy(*, asset_id: str, pending_user_id: str | None, snapshot_url: str | None) -> Message:
+    who = f" by <@{pending_user_id}>" if pending_user_id and _is_slack_user(pending_user_id) \
+        else ""
+    blocks = [section(
+        f":hourglass_flowing_sand: Another cover change of `{esc(asset_id)}` is in progress"
+        f"{who}. Wait a minute, then try again."
+    )]
+    if snapshot_url:
+        blocks.append(_retry_actions(asset_id, snapshot_url))
+    return message(f"Another cover change of {asset_id} is in progress.", blocks)
+
+
+def not_recorded(*, asset_id: str | None) -> Message:
+    what = f"of `{esc(asset_id)}` " if asset_id else ""
+    return message("The cover was not changed: the audit log cannot be written.", [section(
+        f":no_entry: The cover {what}was *not* changed: the audit log cannot be written right "
+        "now, and covers are never changed without a record. Try again later, or tell an "
+        "admin."
+    )])
+
+
+def error_message(text: str, *, error_id: str | None = None) -> Message:
+    blocks = [section(f":warning: {esc(text)}")]
+    if error_id:
+        blocks.append(context(f"Error id `{error_id}`: quote it to your admin."))
+    return message(text, blocks)
+
+
+# ---- the validator ---------------------------------------------------------------------
+
+_BLOCK_TYPES = {"section", "context", "actions", "image", "divider", "header"}
+
+
+def problems(msg: Message) -> list[str]:
+    """Every way `msg` breaks Slack's Block Kit limits; `[]` when Slack will take it."""
+    found: list[str] = []
+    blocks = msg.get("blocks") or []
+    if not (msg.get("text") or blocks):
+        found.append("message has neither text nor blocks")
+    if not msg.get("text"):
+        found.append("message has no fallback text")
+    if len(blocks) > MAX_BLOCKS:
+        found.append(f"{len(blocks)} blocks, Slack takes at most {MAX_BLOCKS}")
+    block_ids: set[str] = set()
+    action_ids: set[str] = set()
+
+    def check_element(element: dict[str, Any], where: str) -> None:
+        kind = element.get("type")
+        if kind == "button":
+            text = element.get("text", {})
+            if text.get("type") != "plain_text" or not text.get("text"):
+                found.append(f"{where}: button text must be non-empty plain_text")
+            elif len(text["text"]) > MAX_BUTTON_TEXT:
+                found.append(f"{where}: button text over {MAX_BUTTON_TEXT} characters")
+            aid = element.get("action_id")
+            if not aid or len(aid) > MAX_ACTION_ID:
+                found.append(f"{where}: action_id missing or too long")
+            elif aid in action_ids:
+                found.append(f"{where}: action_id {aid!r} is not unique")
+            else:
+                action_ids.add(aid)
+            if len(element.get("value", "")) > MAX_BUTTON_VALUE:
+                found.append(f"{where}: button value over {MAX_BUTTON_VALUE} characters")
+        elif kind == "image":
+            if not element.get("alt_text"):
+                found.append(f"{where}: image without alt_text")
+            if not element.get("image_url") or len(element["image_url"]) > MAX_IMAGE_URL:
+                found.append(f"{where}: image_url missing or too long")
+        elif kind in {"mrkdwn", "plain_text"}:
+            if not element.get("text"):
+                found.append(f"{where}: empty text")
+            elif len(element["text"]) > MAX_SECTION_TEXT:
+                found.append(f"{where}: text over {MAX_SECTION_TEXT} characters")
+        else:
+            found.append(f"{where}: unexpected element type {kind!r}")
+
+    for number, block in enumerate(blocks):
+        where = f"block {number}"
+        kind = block.get("type")
+        if kind not in _BLOCK_TYPES:
+            found.append(f"{where}: unknown block type {kind!r}")
+        bid = block.get("block_id")
+        if bid is not None:
+            if len(bid) > MAX_BLOCK_ID:
+                found.append(f"{where}: block_id too long")
+            if bid in block_ids:
+                found.append(f"{where}: block_id {bid!r} is not unique")
+            block_ids.add(bid)
+        if kind == "section":
+            if "text" not in block and "fields" not in block:
+                found.append(f"{where}: section without text")
+            if "text" in block:
+                check_element(block["text"], where)
+            if "accessory" in block:
+                check_element(block["accessory"], f"{where} accessory")
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > MAX_CONTEXT_ELEMENTS:
+                found.append(f"{where}: context needs 1 to {MAX_CONTEXT_ELEMENTS} elements")
+            for element in elements:
+                check_element(element, where)
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > MAX_ACTIONS_ELEMENTS:
+                found.append(f"{where}: actions needs 1 to {MAX_ACTIONS_ELEMENTS} elements")
+            for element in elements:
+                check_element(element, where)
+        elif kind == "image":
+            check_element(block, where)
+            title = block.get("title")
+            if title is not None and (title.get("type") != "plain_text"
+                                      or len(title.get("text", "")) > 2000):
+                found.append(f"{where}: image title must be plain_text under 2000")
+    return found
+
+
+def image_urls(msg: Message) -> list[str]:
+    """Every picture Slack would download to show `msg`."""
+    urls = []
+    for block in msg.get("blocks") or []:
+        if block.get("type") == "image":
+            urls.append(block["image_url"])
+        accessory = block.get("accessory") or {}
+        if accessory.get("type") == "image":
+            urls.append(accessory["image_url"])
+        for element in block.get("elements") or []:
+            if element.get("type") == "image":
+                urls.append(element["image_url"])
+    return urls

@@ -1,0 +1,149 @@
+"""`/setcover`: its grammar (`parse_command`, pure) and its listener (`register`).
+
+    (empty) | help            usage, with examples
+    <asset_id>                snapshot picker (ephemeral)
+    <snapshot URL>            set that snapshot as its asset's cover now, outcome to channel
+    search <words>            matching assets, each with a "Pick a cover" button
+    history <asset_id>        the last changes of that asset
+
+The listener acknowledges at once (help and mistakes are answered in the acknowledgement
+itself, costing no `response_url` post) and leaves VOD and store work to a tracked task.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.slack import blocks
+from bot.vod.errors import SnapshotUrlError
+from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
+
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+
+    from bot.slack.app import Runtime
+
+MAX_SEARCH_WORDS = 200
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowPicker:
+    asset_id: str
+
+
+@dataclass(frozen=True)
+class SetFromUrl:
+    url: str
+    asset_id: str
+
+
+@dataclass(frozen=True)
+class Search:
+    words: str
+
+
+@dataclass(frozen=True)
+class History:
+    asset_id: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    problem: str
+
+
+Command = Help | ShowPicker | SetFromUrl | Search | History | Invalid
+
+
+def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
+    """What the text after `/setcover` asks for; `Invalid` says what was wrong."""
+    text = " ".join((text or "").split())
+    if not text or text.lower() in {"help", "-h", "--help", "?"}:
+        return Help()
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    if verb == "search":
+        words = html.unescape(rest).strip()
+        if not words:
+            return Invalid("`search` needs words to look for, e.g. "
+                           f"`{blocks.COMMAND} search launch trailer`.")
+        if len(words) > MAX_SEARCH_WORDS:
+            return Invalid(f"That search is {len(words)} characters long; keep it under "
+                           f"{MAX_SEARCH_WORDS}.")
+        return Search(words)
+    if verb == "history":
+        if not rest:
+            return Invalid(f"`history` needs an asset id, e.g. `{blocks.COMMAND} history "
+                           "2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`.")
+        if " " in rest or not is_asset_id(rest):
+            return Invalid(f"`{blocks.cut(rest, 80)}` is not an asset id: asset ids are one "
+                           "word of letters, digits, `-` and `_`.")
+        return History(rest)
+    url = _unwrap_link(text)
+    if url is not None:
+        if " " in url:
+            return Invalid("Give the snapshot URL alone, with nothing after it.")
+        try:
+            ref = parse_snapshot_url(url, snapshot_hosts)
+        except SnapshotUrlError as exc:
+            return Invalid(str(exc))
+        return SetFromUrl(url=ref.url, asset_id=ref.asset_id)
+    if " " not in text and is_asset_id(text):
+        return ShowPicker(text)
+    return Invalid(f"I did not understand `{blocks.cut(text, 80)}`.")
+
+
+def _unwrap_link(text: str) -> str | None:
+    """`<https://…>`, `<https://…|label>` (how Slack sends links) or a bare URL; else None."""
+    if text.startswith("<") and text.endswith(">"):
+        inner = text[1:-1]
+        if inner.startswith(("@", "#", "!")):
+            return None
+        return html.unescape(inner.split("|", 1)[0]).strip()
+    if "://" in text.split(" ", 1)[0]:
+        return html.unescape(text)
+    return None
+
+
+# ---- the listener ---------------------------------------------------------------------
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    from bot.slack import flows
+
+    async def setcover(ack: AsyncAck, body: dict[str, Any]) -> None:
+        command = parse_command(body.get("text"), runtime.settings.vod_snapshot_hosts)
+        if isinstance(command, Help):
+            await ack(**blocks.usage())
+            return
+        if isinstance(command, Invalid):
+            await ack(**blocks.usage(command.problem))
+            return
+        if isinstance(command, SetFromUrl):
+            await ack(text=f":hourglass_flowing_sand: Setting the cover of `{command.asset_id}`…")
+        else:
+            await ack()
+        actor = flows.command_actor(body)
+        reply = runtime.response_url(body.get("response_url"))
+        match command:
+            case ShowPicker(asset_id):
+                work = flows.show_picker(runtime, actor, reply, asset_id, source="command")
+            case SetFromUrl(url, asset_id):
+                key = f"slack-command:{body.get('trigger_id') or uuid.uuid4()}"
+                work = flows.change_cover(runtime, actor, reply, asset_id=asset_id, url=url,
+                                          key=key, source="command")
+            case Search(words):
+                work = flows.search(runtime, actor, reply, words)
+            case History(asset_id):
+                work = flows.history(runtime, actor, reply, asset_id)
+        runtime.spawn(work, reply, replace=False)
+
+    app.command(blocks.COMMAND)(setcover)

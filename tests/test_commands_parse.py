@@ -1,0 +1,81 @@
+"""The `/setcover` grammar, as Slack sends the text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.slack.commands import (
+    Help,
+    History,
+    Invalid,
+    Search,
+    SetFromUrl,
+    ShowPicker,
+    parse_command,
+)
+
+HOSTS = ["*.cdn-vod.huaweicloud.com"]
+ASSET = "6e76f92034ceae2fcdcef9413221511f"
+URL = f"https://355.cdn-vod.huaweicloud.com/shield/asset/{ASSET}/snapshot/sample/1.jpg"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "help", "HELP", " help ", "--help", None])
+def test_help(text: str | None) -> None:
+    assert parse_command(text, HOSTS) == Help()
+
+
+def test_asset_id_opens_the_picker() -> None:
+    assert parse_command(ASSET, HOSTS) == ShowPicker(ASSET)
+    assert parse_command(f"  {ASSET}  ", HOSTS) == ShowPicker(ASSET)
+
+
+@pytest.mark.parametrize("text", [URL, f"<{URL}>", f"<{URL}|snapshot>", f"<{URL}|{URL}>"])
+def test_snapshot_url_bare_or_wrapped(text: str) -> None:
+    assert parse_command(text, HOSTS) == SetFromUrl(url=URL, asset_id=ASSET)
+
+
+def test_escaped_ampersand_in_url_is_unescaped() -> None:
+    command = parse_command(f"<{URL}?a=1&amp;b=2>", HOSTS)
+    assert command == SetFromUrl(url=f"{URL}?a=1&b=2", asset_id=ASSET)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("http://355.cdn-vod.huaweicloud.com/x/asset/abc/snapshot/s/1.jpg", "https"),
+        ("https://evil.example.com/asset/abc/snapshot/s/1.jpg", "not a snapshot host"),
+        ("<https://evil.example.com/a.jpg|look>", "not a snapshot host"),
+        ("https://355.cdn-vod.huaweicloud.com/nothing.jpg", "not a snapshot URL"),
+        (f"{URL} extra", "alone"),
+    ],
+)
+def test_bad_urls_say_why(text: str, why: str) -> None:
+    command = parse_command(text, HOSTS)
+    assert isinstance(command, Invalid)
+    assert why in command.problem
+
+
+def test_search() -> None:
+    assert parse_command("search launch  trailer", HOSTS) == Search("launch trailer")
+    assert parse_command("SEARCH payload", HOSTS) == Search("payload")
+    assert parse_command("search Tom &amp; Jerry", HOSTS) == Search("Tom & Jerry")
+
+
+def test_search_needs_words() -> None:
+    command = parse_command("search", HOSTS)
+    assert isinstance(command, Invalid) and "needs words" in command.problem
+    command = parse_command("search " + "x" * 300, HOSTS)
+    assert isinstance(command, Invalid)
+
+
+def test_history() -> None:
+    assert parse_command(f"history {ASSET}", HOSTS) == History(ASSET)
+    for text in ("history", "history a b", "history ../etc"):
+        assert isinstance(parse_command(text, HOSTS), Invalid), text
+
+
+@pytest.mark.parametrize("text", ["two words", "<@U123|bob>", "<#C123|video>", "a/b", "ÿ"])
+def test_anything_else_is_invalid(text: str) -> None:
+    command = parse_command(text, HOSTS)
+    assert isinstance(command, Invalid)
+    assert command.problem
