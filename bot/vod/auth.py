@@ -162,8 +162,6 @@ class IamTokenAuth(httpx.Auth):
     cached one drops it, fetches a new one and retries that request once.
     """
 
-    requires_response_body = True
-
     def __init__(
         self,
         iam_endpoint: str,
@@ -200,7 +198,7 @@ class IamTokenAuth(httpx.Auth):
             async with self._lock:
                 token = self._valid_token()
                 if token is None:
-                    token = self._refresh((yield self._token_request()))
+                    token = self._keep(await _read((yield self._token_request())))
         request.headers["X-Auth-Token"] = token
         response = yield request
         if response.status_code != 401:
@@ -208,7 +206,7 @@ class IamTokenAuth(httpx.Auth):
         async with self._lock:
             if self._token in (None, token):
                 self._token = None
-                fresh = self._refresh((yield self._token_request()))
+                fresh = self._keep(await _read((yield self._token_request())))
             else:
                 fresh = self._token
         request.headers["X-Auth-Token"] = fresh
@@ -240,7 +238,7 @@ class IamTokenAuth(httpx.Auth):
             headers={"Content-Type": "application/json;charset=utf8"},
         )
 
-    def _refresh(self, response: httpx.Response) -> str:
+    def _keep(self, response: httpx.Response) -> str:
         """Keep the token IAM answered with, or raise the error it answered with."""
         if response.status_code >= 300:
             error = VodStatusError.from_response(response)
@@ -265,10 +263,17 @@ class IamTokenAuth(httpx.Auth):
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
         lifetime = (expires_at - datetime.now(UTC)).total_seconds()
-        # Refresh ahead of expiry; a clock skewed past the expiry still uses it a moment.
-        self._refresh_at = time.monotonic() + max(lifetime - min(self._margin, lifetime / 5), 1.0)
+        # Refresh ahead of expiry. A local clock already past the expiry (skew) still uses
+        # the token for a moment: VOD's 401 would then bring a new one.
+        refresh_in = lifetime - min(self._margin, lifetime / 5) if lifetime > 0 else 1.0
+        self._refresh_at = time.monotonic() + refresh_in
         self._token = token
         return token
+
+
+async def _read(response: httpx.Response) -> httpx.Response:
+    await response.aread()
+    return response
 
 
 def auth_from_settings(settings: Settings) -> httpx.Auth:

@@ -56,7 +56,6 @@ class RetryPolicy:
     budget_s: float = 30.0
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 8.0
-    retry_after_cap_s: float = 20.0
 
     def backoff(self, retry: int) -> float:
         """Exponential, capped, with "equal jitter": between half and all of the step."""
@@ -64,10 +63,9 @@ class RetryPolicy:
         return step / 2 + random.uniform(0, step / 2)
 
     def wait_for(self, retry: int, response: httpx.Response | None) -> float:
+        """`Retry-After` when VOD sent one (the budget caps it), else the backoff."""
         retry_after = _retry_after_s(response) if response is not None else None
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_cap_s)
-        return self.backoff(retry)
+        return self.backoff(retry) if retry_after is None else retry_after
 
 
 def retryable_status(status_code: int) -> bool:
@@ -189,8 +187,11 @@ class VodClient:
         headers = {"Content-Type": "application/json"} if content is not None else None
         started = time.monotonic()
         retry = 0
+        waited = 0.0
         while True:
-            remaining = self._retry.budget_s - (time.monotonic() - started)
+            # Time spent so far: the clock, or the waits if the sleep was made instant.
+            spent = max(time.monotonic() - started, waited)
+            remaining = self._retry.budget_s - spent
             timeout: Any = (
                 httpx.Timeout(max(remaining, 0.01)) if remaining < self._timeout_s
                 else httpx.USE_CLIENT_DEFAULT
@@ -216,8 +217,8 @@ class VodClient:
                     raise error
                 cause = error
             wait = self._retry.wait_for(retry, response)
-            elapsed = time.monotonic() - started
-            if retry >= self._retry.max_retries or elapsed + wait >= self._retry.budget_s:
+            spent = max(time.monotonic() - started, waited)
+            if retry >= self._retry.max_retries or spent + wait >= self._retry.budget_s:
                 if error is cause:
                     raise error
                 raise error from cause
@@ -227,6 +228,7 @@ class VodClient:
                 method, path, error.message, retry, self._retry.max_retries, wait,
             )
             await self._sleep(wait)
+            waited += wait
 
 
 # ---- reading VOD's answers -----------------------------------------------------------

@@ -54,7 +54,8 @@ class Recorded:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: bytes
-    status: int | None = None
+    status: int | None = None  # 0: the connection was dropped
+    request_id: str | None = None  # the X-Request-Id answered
 
     @property
     def json(self) -> Any:
@@ -284,7 +285,7 @@ class FakeVod:
             else:
                 response = await handler(request)
         response.headers.setdefault("X-Request-Id", f"fake-{next(self._request_ids):06d}")
-        record.status = response.status
+        record.status, record.request_id = response.status, response.headers["X-Request-Id"]
         return response
 
     # ---- authentication -------------------------------------------------------------

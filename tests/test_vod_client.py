@@ -1,0 +1,381 @@
+"""VodClient against the fake VOD over real sockets: what it sends, retries and raises."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bot.vod import (
+    AssetNotFound,
+    AuthenticationFailed,
+    InvalidArgument,
+    InvalidAssetId,
+    RetryPolicy,
+    SnapshotUrlError,
+    Throttled,
+    VodClient,
+    VodConnectionError,
+    VodStatusError,
+    VodUnavailable,
+)
+from bot.vod.client import parse_asset
+from tests.fakes.vod_server import FakeVod, snapshot_url
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
+MISSING = "ffffffffffffffffffffffffffffffff"
+
+
+class Sleeps(list[float]):
+    """Stands in for asyncio.sleep: records each wait and returns at once."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def make_client(
+    fake_vod: FakeVod, sleeps: Sleeps
+) -> AsyncIterator[Callable[..., VodClient]]:
+    clients: list[VodClient] = []
+
+    def make(mode: str = "aksk", *, retry: RetryPolicy | None = None, **overrides: Any):
+        client = VodClient.from_settings(
+            fake_vod.settings(mode, **overrides), sleep=sleeps, retry=retry
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., VodClient]) -> VodClient:
+    return make_client()
+
+
+# ---- the three calls --------------------------------------------------------------------
+async def test_get_asset_parses_details_in_offset_order(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    asset = await client.get_asset(KEYNOTE)
+
+    assert asset.asset_id == KEYNOTE
+    assert asset.title == "Launch keynote"
+    assert asset.cover_url and asset.cover_url.endswith("/cover/Cover0.jpg")
+    assert [(s.kind, s.offset) for s in asset.snapshots] == [
+        ("sample", 0), ("dots", 5), ("sample", 10), ("dots", 15), ("sample", 20),
+        ("quantity", 25),
+    ]
+    assert asset.snapshots[0].url == snapshot_url(KEYNOTE, "sample", 0)
+    assert asset.thumbnail_status == "THUMBNAIL_SUCCEED"
+    [request] = fake_vod.api_requests
+    assert request.method == "GET"
+    assert request.path == f"/v1.0/{fake_vod.project_id}/asset/details"
+    assert request.query == [("asset_id", KEYNOTE), ("categories", "base_info,thumbnail_info")]
+    assert request.header("Authorization").startswith("SDK-HMAC-SHA256 Access=" + fake_vod.ak)
+    assert request.status == 200
+
+
+async def test_get_asset_while_snapshots_are_being_made(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    fake_vod.add_asset("abc123", "Fresh upload", snapshots={}, thumbnail_status="THUMBNAILING")
+    asset = await client.get_asset("abc123")
+    assert (asset.title, asset.cover_url, asset.snapshots) == ("Fresh upload", None, [])
+    assert asset.thumbnail_status == "THUMBNAILING"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({}, ("x1", "", None, [])),
+        ({"base_info": None, "thumbnail_info": "?"}, ("x1", "", None, [])),
+        ({"asset_info": {"asset_id": "x2", "base_info": {"video_name": "a.mp4"}}},
+         ("x2", "a.mp4", None, [])),
+        ({"base_info": {"title": "T", "cover_info_array": [{}, {"cover_url": "c"}]},
+          "thumbnail_info": {"sample": [{"url": "u2", "offset": "7"}, {"offset": 1}, "junk",
+                                        {"url": "u1"}],
+                             "dots": [{"url": "u2", "offset": 7}]}},
+         ("x1", "T", "c", [("sample", 0.0, "u1"), ("sample", 7.0, "u2")])),
+    ],
+)
+def test_parse_asset_tolerates_missing_and_odd_parts(answer, expected) -> None:
+    asset = parse_asset("x1", answer)
+    snapshots = [(s.kind, s.offset, s.url) for s in asset.snapshots]
+    assert (asset.asset_id, asset.title, asset.cover_url, snapshots) == expected
+
+
+async def test_search_assets(client: VodClient, fake_vod: FakeVod) -> None:
+    fake_vod.assets[AVATAR].cover_url = snapshot_url(AVATAR, "sample", 1)
+    found = await client.search_assets("  avatar   BEHIND ")
+    assert [(a.asset_id, a.title, a.cover_url) for a in found] == [
+        (AVATAR, "Avatar behind the scenes", snapshot_url(AVATAR, "sample", 1))
+    ]
+    [request] = fake_vod.api_requests
+    assert dict(request.query) == {"query_string": "avatar BEHIND", "page": "0", "size": "10"}
+
+
+async def test_reserved_and_unicode_characters_reach_vod_as_signed(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    words = "a+b c/d=e&f~g%h*i 视频 ü"
+    assert await client.search_assets(words) == []
+    [request] = fake_vod.api_requests
+    assert request.status == 200  # the fake recomputed the signature from what arrived
+    assert dict(request.query)["query_string"] == words
+
+
+async def test_set_cover_sends_the_documented_body(client: VodClient, fake_vod: FakeVod) -> None:
+    url = snapshot_url(AVATAR, "dots", 1)
+    request_id = await client.set_cover(f"  {url} ")
+
+    [change] = fake_vod.cover_changes
+    assert (change.asset_id, change.thumbnail_url) == (AVATAR, url)
+    assert request_id == change.request_id
+    [request] = fake_vod.api_requests
+    assert (request.method, request.path) == ("PUT", f"/v1.0/{fake_vod.project_id}/asset/cover")
+    assert request.body == json.dumps({"thumbnailUrl": url}, separators=(",", ":")).encode()
+    assert request.header("Content-Type") == "application/json"
+    assert request.status == 204
+    assert (await client.get_asset(AVATAR)).cover_url == url
+
+
+async def test_every_auth_mode_is_accepted(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod, vod_auth_mode: str
+) -> None:
+    client = make_client(vod_auth_mode)
+    await client.set_cover(snapshot_url(KEYNOTE, "sample", 2))
+    [request] = fake_vod.api_requests
+    assert request.status == 204
+    if vod_auth_mode.startswith("aksk"):
+        assert request.header("X-Project-Id") == fake_vod.project_id
+        assert (request.header("X-Security-Token") is not None) == (vod_auth_mode == "aksk-temp")
+        assert "x-security-token" in request.header("Authorization") or vod_auth_mode == "aksk"
+    else:
+        assert request.header("X-Auth-Token")
+        assert request.header("Authorization") is None
+
+
+# ---- IAM tokens -------------------------------------------------------------------------
+async def test_iam_token_is_fetched_once_for_many_calls(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod
+) -> None:
+    client = make_client("iam")
+    await asyncio.gather(*(client.get_asset(KEYNOTE) for _ in range(20)))
+    for _ in range(5):
+        await client.search_assets("keynote")
+    assert fake_vod.token_requests == 1
+    [token_request] = fake_vod.requests_to("/v3/auth/tokens")
+    identity = token_request.json["auth"]
+    assert identity["identity"]["password"]["user"]["name"] == fake_vod.iam_username
+    assert identity["scope"] == {"project": {"id": fake_vod.project_id}}
+    assert all(r.status == 200 for r in fake_vod.api_requests)
+
+
+async def test_iam_token_is_refreshed_once_for_concurrent_calls_before_it_expires(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod
+) -> None:
+    fake_vod.token_lifetime_s = 1.0  # refreshed after 0.8 s, a fifth ahead of expiry
+    client = make_client("iam")
+    await client.get_asset(KEYNOTE)
+    await asyncio.sleep(0.85)
+    assets = await asyncio.gather(*(client.get_asset(KEYNOTE) for _ in range(50)))
+    assert len(assets) == 50
+    assert fake_vod.token_requests == 2
+    assert [r.status for r in fake_vod.api_requests] == [200] * 51
+
+
+async def test_refused_token_is_replaced_and_the_call_retried_once(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    client = make_client("iam")
+    await client.get_asset(KEYNOTE)
+    fake_vod.revoke_tokens()
+    await client.set_cover(snapshot_url(KEYNOTE, "sample", 1))
+    assert fake_vod.token_requests == 2
+    assert [r.status for r in fake_vod.requests_to("/asset/cover")] == [401, 204]
+    assert len(fake_vod.cover_changes) == 1
+    assert sleeps == []
+
+
+async def test_wrong_iam_password_is_an_authentication_error_without_secrets(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod
+) -> None:
+    client = make_client("iam", iam_password="not-the-password")
+    with pytest.raises(AuthenticationFailed) as raised:
+        await client.get_asset(KEYNOTE)
+    assert "IAM" in str(raised.value) and raised.value.status_code == 401
+    assert "not-the-password" not in str(raised.value) + repr(raised.value.__dict__)
+    assert fake_vod.token_requests == 1 and fake_vod.api_requests == []
+
+
+async def test_unknown_static_token_is_refused_without_retry(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    client = make_client("token", vod_auth_token="not-a-token")
+    with pytest.raises(AuthenticationFailed) as raised:
+        await client.get_asset(KEYNOTE)
+    assert raised.value.code == "APIGW.0301"
+    assert len(fake_vod.api_requests) == 1 and sleeps == []
+
+
+async def test_wrong_secret_key_is_an_authentication_error_without_secrets(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod
+) -> None:
+    client = make_client("aksk", vod_sk="wrong-secret-key")
+    with pytest.raises(AuthenticationFailed) as raised:
+        await client.set_cover(snapshot_url(KEYNOTE, "sample", 1))
+    assert "verify aksk signature fail" in raised.value.message
+    assert "wrong-secret-key" not in str(raised.value)
+    assert raised.value.request_id and fake_vod.cover_changes == []
+
+
+# ---- retries ----------------------------------------------------------------------------
+async def test_5xx_is_retried_with_backoff(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.fail("/asset/details", status=503, times=2)
+    await client.get_asset(KEYNOTE)
+    assert [r.status for r in fake_vod.api_requests] == [503, 503, 200]
+    assert len(sleeps) == 2 and 0.25 <= sleeps[0] <= 0.5 and 0.5 <= sleeps[1] <= 1.0
+
+
+async def test_429_waits_as_long_as_retry_after_says(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.fail("/asset/cover", status=429, retry_after=2, times=1)
+    await client.set_cover(snapshot_url(KEYNOTE, "sample", 0))
+    assert [r.status for r in fake_vod.api_requests] == [429, 204]
+    assert sleeps == [2.0]
+    assert len(fake_vod.cover_changes) == 1
+
+
+async def test_dropped_connection_is_retried(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.drop("/asset/cover", times=1)
+    await client.set_cover(snapshot_url(KEYNOTE, "sample", 0))
+    statuses = [r.status for r in fake_vod.requests_to("/asset/cover")]
+    assert statuses[0] == 0 and statuses[-1] == 204
+    assert len(fake_vod.cover_changes) == 1
+
+
+async def test_timeouts_are_retried_then_reported(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.latency["/asset/details"] = 1.0
+    client = make_client(vod_timeout_s=0.2, vod_max_retries=2)
+    with pytest.raises(VodConnectionError) as raised:
+        await client.get_asset(KEYNOTE)
+    assert "no answer in time" in str(raised.value)
+    assert len(fake_vod.api_requests) == 3 and len(sleeps) == 2
+
+
+async def test_persistent_5xx_gives_up_after_max_retries(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.fail("*", status=500, times=100)
+    with pytest.raises(VodUnavailable) as raised:
+        await client.get_asset(KEYNOTE)
+    assert len(fake_vod.api_requests) == 4 and len(sleeps) == 3
+    assert raised.value.status_code == 500 and raised.value.request_id
+
+
+async def test_vod_error_code_is_not_retried(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    with pytest.raises(AssetNotFound) as raised:
+        await client.get_asset(MISSING)
+    error = raised.value
+    assert (error.status_code, error.code) == (400, "VOD.10062")
+    assert error.request_id == fake_vod.api_requests[0].request_id
+    assert "does not exist" in error.message and "asset id" in error.explanation
+    assert len(fake_vod.api_requests) == 1 and sleeps == []
+
+
+async def test_set_cover_of_unknown_snapshot(client: VodClient, fake_vod: FakeVod) -> None:
+    with pytest.raises(AssetNotFound):
+        await client.set_cover(snapshot_url(MISSING, "sample", 0))
+    assert fake_vod.cover_changes == [] and len(fake_vod.api_requests) == 1
+
+
+async def test_non_json_error_body_gives_a_clear_error(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.fail("/asset/details", status=400, body="<html><h1>Bad Request</h1></html>")
+    with pytest.raises(VodStatusError) as raised:
+        await client.get_asset(KEYNOTE)
+    assert raised.value.code is None and raised.value.status_code == 400
+    assert raised.value.message.startswith("HTTP 400 Bad Request: <html>")
+    assert sleeps == []
+
+
+async def test_non_json_gateway_page_is_retried_then_unavailable(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    fake_vod.fail("*", status=502, body="<html>Bad Gateway</html>", times=10)
+    with pytest.raises(VodUnavailable, match="HTTP 502"):
+        await client.search_assets("keynote")
+
+
+async def test_retry_after_beyond_the_budget_is_not_waited_for(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.fail("*", status=429, retry_after=60, times=5)
+    with pytest.raises(Throttled) as raised:
+        await client.get_asset(KEYNOTE)
+    assert raised.value.code == "APIGW.0308"
+    assert len(fake_vod.api_requests) == 1 and sleeps == []
+
+
+async def test_retry_budget_stops_retrying(fake_vod: FakeVod) -> None:
+    fake_vod.fail("*", status=503, times=100)
+    retry = RetryPolicy(max_retries=10, budget_s=0.5, backoff_base_s=0.2, backoff_cap_s=0.2)
+    started = time.monotonic()
+    async with VodClient.from_settings(fake_vod.settings(), retry=retry) as client:
+        with pytest.raises(VodUnavailable):
+            await client.get_asset(KEYNOTE)
+    assert time.monotonic() - started < 0.8
+    assert 2 <= len(fake_vod.api_requests) <= 6
+
+
+# ---- input checked before any call ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("call", "argument", "error"),
+    [
+        ("set_cover", "not a url", SnapshotUrlError),
+        ("set_cover", f"http://355.cdn-vod.huaweicloud.com/asset/{KEYNOTE}/snapshot/sample/0.jpg",
+         SnapshotUrlError),
+        ("set_cover", f"https://evil.example.com/asset/{KEYNOTE}/snapshot/sample/0.jpg",
+         SnapshotUrlError),
+        ("set_cover", snapshot_url(KEYNOTE, "sample", 0) + "x" * 10_000, SnapshotUrlError),
+        ("set_cover", "", SnapshotUrlError),
+        ("get_asset", "", InvalidAssetId),
+        ("get_asset", "abc/def", InvalidAssetId),
+        ("get_asset", "../" + KEYNOTE, InvalidAssetId),
+        ("get_asset", "a" * 10_000, InvalidAssetId),
+        ("get_asset", "abc?x=1", InvalidAssetId),
+        ("search_assets", "   ", InvalidArgument),
+        ("search_assets", "w" * 10_000, InvalidArgument),
+    ],
+)
+async def test_bad_input_is_refused_before_any_call(
+    client: VodClient, fake_vod: FakeVod, call: str, argument: str, error: type
+) -> None:
+    with pytest.raises(error) as raised:
+        await getattr(client, call)(argument)
+    assert raised.value.explanation and len(str(raised.value)) < 300
+    assert fake_vod.requests == []
