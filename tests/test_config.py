@@ -1,0 +1,145 @@
+"""Settings: one ConfigError naming every bad variable, one auth mode, secrets kept secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import AuthMode, ConfigError, Settings, load_settings
+
+BASE = {
+    "VOD_ENDPOINT": "https://vod.cn-north-4.myhuaweicloud.com",
+    "VOD_PROJECT_ID": "0a1b2c3d4e5f",
+}
+AKSK = {"VOD_AK": "AKEXAMPLE", "VOD_SK": "sk-very-secret-value"}
+IAM = {"IAM_ENDPOINT": "https://iam.myhuaweicloud.com", "IAM_DOMAIN": "team",
+       "IAM_USERNAME": "bot", "IAM_PASSWORD": "iam-very-secret-value"}
+TOKEN = {"VOD_AUTH_TOKEN": "token-very-secret-value"}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch):
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+    return set_env
+
+
+def problems() -> dict[str, str]:
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    return raised.value.problems
+
+
+@pytest.mark.parametrize(("values", "mode"), [(AKSK, AuthMode.AKSK), (IAM, AuthMode.IAM),
+                                              (TOKEN, AuthMode.TOKEN)])
+def test_each_auth_mode_alone_is_valid(env, values, mode) -> None:
+    env(**BASE, **values)
+    settings = load_settings()
+    assert settings.auth_mode is mode
+    assert settings.vod_snapshot_hosts == ["*.cdn-vod.huaweicloud.com"]
+    assert (settings.vod_timeout_s, settings.vod_max_retries) == (10.0, 3)
+
+
+def test_every_bad_variable_is_named_at_once(env) -> None:
+    env(VOD_ENDPOINT="ftp://vod", VOD_PROJECT_ID="a/b", VOD_TIMEOUT_S="soon",
+        VOD_MAX_RETRIES="99", VOD_SNAPSHOT_HOSTS="https://cdn.example.com/", LOG_LEVEL="LOUD")
+    found = problems()
+    assert set(found) == {"VOD_ENDPOINT", "VOD_PROJECT_ID", "VOD_TIMEOUT_S", "VOD_MAX_RETRIES",
+                          "VOD_SNAPSHOT_HOSTS", "LOG_LEVEL", "VOD_AK"}
+    assert "no VOD authentication configured" in found["VOD_AK"]
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert all(name in message for name in found)
+
+
+def test_missing_endpoint_and_project_are_named(env) -> None:
+    env(**AKSK)
+    assert set(problems()) == {"VOD_ENDPOINT", "VOD_PROJECT_ID"}
+
+
+def test_two_auth_modes_are_refused(env) -> None:
+    env(**BASE, **AKSK, **TOKEN)
+    found = problems()
+    assert set(found) == {"VOD_AK", "VOD_AUTH_TOKEN"}
+    assert "exactly one" in found["VOD_AK"]
+
+
+def test_an_incomplete_mode_names_what_is_missing(env) -> None:
+    env(**BASE, IAM_ENDPOINT="https://iam.example.com", IAM_USERNAME="bot")
+    assert set(problems()) == {"IAM_DOMAIN", "IAM_PASSWORD"}
+
+
+def test_security_token_only_with_ak_sk(env) -> None:
+    env(**BASE, **TOKEN, VOD_SECURITY_TOKEN="temp")
+    assert set(problems()) == {"VOD_SECURITY_TOKEN"}
+
+
+def test_empty_values_count_as_unset(env) -> None:
+    env(**BASE, **AKSK, VOD_AUTH_TOKEN="  ", IAM_PASSWORD="")
+    assert load_settings().auth_mode is AuthMode.AKSK
+
+
+def test_comma_lists(env) -> None:
+    env(**BASE, **AKSK, SETCOVER_ALLOWED_USERS=" U1, U2,,U3 ,",
+        VOD_SNAPSHOT_HOSTS="*.cdn-vod.huaweicloud.com, media.example.com")
+    settings = load_settings()
+    assert settings.setcover_allowed_users == ["U1", "U2", "U3"]
+    assert settings.setcover_allowed_channels == []
+    assert settings.vod_snapshot_hosts == ["*.cdn-vod.huaweicloud.com", "media.example.com"]
+
+
+def test_an_empty_host_list_is_refused(env) -> None:
+    env(**BASE, **AKSK, VOD_SNAPSHOT_HOSTS=" , ")
+    assert set(problems()) == {"VOD_SNAPSHOT_HOSTS"}
+
+
+def test_secrets_stay_out_of_repr_and_errors(env) -> None:
+    secrets = [AKSK["VOD_SK"], "xoxb-bot-secret", "signing-secret-value"]
+    env(**BASE, **AKSK, SLACK_BOT_TOKEN=secrets[1], SLACK_SIGNING_SECRET=secrets[2])
+    settings = load_settings()
+    shown = repr(settings) + str(settings) + settings.model_dump_json()
+    assert not any(secret in shown for secret in secrets)
+    assert settings.vod_sk is not None and settings.vod_sk.get_secret_value() == secrets[0]
+
+    env(VOD_TIMEOUT_S="-1", **TOKEN)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    text = str(raised.value) + repr(raised.value.problems)
+    assert not any(s in text for s in [*secrets, TOKEN["VOD_AUTH_TOKEN"]])
+
+
+def test_dotenv_file_in_the_working_directory_is_read(env, tmp_path: Path) -> None:
+    assert Path.cwd() == tmp_path
+    (tmp_path / ".env").write_text(
+        "VOD_ENDPOINT=https://vod.example.com\nVOD_PROJECT_ID=p1\nVOD_AUTH_TOKEN=t\n"
+        "VOD_MAX_RETRIES=5\n"
+    )
+    env(VOD_MAX_RETRIES="1")  # the environment wins over the file
+    settings = load_settings()
+    assert (settings.vod_endpoint, settings.vod_project_id) == ("https://vod.example.com", "p1")
+    assert settings.auth_mode is AuthMode.TOKEN and settings.vod_max_retries == 1
+
+
+def test_slack_settings_are_checked_only_when_serving(env) -> None:
+    env(**BASE, **TOKEN, SLACK_BOT_TOKEN="not-a-bot-token", SLACK_API_URL="http://slack")
+    settings = load_settings()
+    with pytest.raises(ConfigError) as raised:
+        settings.require_slack()
+    assert set(raised.value.problems) == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+                                          "SLACK_API_URL"}
+
+
+def test_socket_mode_needs_no_signing_secret(env) -> None:
+    env(**BASE, **TOKEN, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1")
+    settings = load_settings()
+    settings.require_slack()
+    assert settings.socket_mode
+
+
+def test_overrides_as_arguments(env) -> None:
+    settings = load_settings(**{k.lower(): v for k, v in {**BASE, **TOKEN}.items()},
+                             vod_timeout_s=2.5)
+    assert isinstance(settings, Settings) and settings.vod_timeout_s == 2.5
