@@ -1,0 +1,86 @@
+"""Button clicks: acknowledge at once, then authorize the clicker and act in a tracked task.
+
+    use_cover:<n>        set snapshot n of the picker as the cover (key: the picker's nonce)
+    try_again            the same change again, with the fresh nonce of the failure message
+    picker_page:prev|next  another page of the picker, same nonce
+    pick_asset:<n>       open the picker of a search result
+
+Any other click (an old message's button, say) is acknowledged and ignored, so Slack never
+shows an error for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from bot.slack import blocks, flows
+from bot.slack.blocks import ActionId
+
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+
+    from bot.slack.app import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _matching(base: ActionId) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(str(base))}(:.*)?$")
+
+
+def _clicked(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    return actions[0]
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    async def use_cover(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        value = blocks.decode(_clicked(body).get("value"))
+        reply = runtime.response_url(body.get("response_url"))
+        asset_id, nonce = value.get("a"), value.get("n")
+        if not asset_id or not nonce:
+            runtime.spawn(reply.send(blocks.error_message(
+                "That button is out of date. Run the command again.")), reply, replace=False)
+            return
+        index = value.get("i")
+        runtime.spawn(flows.change_cover(
+            runtime, flows.action_actor(body), reply, asset_id=str(asset_id), url=value.get("u"),
+            index=index if isinstance(index, int) else None, key=f"slack-picker:{nonce}",
+            source="button", from_picker=True,
+        ), reply, replace=True)
+
+    async def picker_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        value = blocks.decode(_clicked(body).get("value"))
+        reply = runtime.response_url(body.get("response_url"))
+        if not value.get("a"):
+            return
+        page = value.get("p")
+        runtime.spawn(flows.show_picker(
+            runtime, flows.action_actor(body), reply, str(value["a"]), source="button",
+            page=page if isinstance(page, int) else 0, nonce=value.get("n"), replace=True,
+            images=value.get("m") != 0,
+        ), reply, replace=True)
+
+    async def pick_asset(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        value = blocks.decode(_clicked(body).get("value"))
+        reply = runtime.response_url(body.get("response_url"))
+        if not value.get("a"):
+            return
+        runtime.spawn(flows.show_picker(
+            runtime, flows.action_actor(body), reply, str(value["a"]), source="button",
+        ), reply, replace=False)
+
+    async def other_click(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        log.info("ignored a click on %s", _clicked(body).get("action_id"))
+
+    app.action(_matching(ActionId.USE_COVER))(use_cover)
+    app.action(_matching(ActionId.TRY_AGAIN))(use_cover)
+    app.action(_matching(ActionId.PICKER_PAGE))(picker_page)
+    app.action(_matching(ActionId.PICK_ASSET))(pick_asset)
+    app.action(re.compile(".*"))(other_click)

@@ -1,0 +1,110 @@
+"""The Bolt app: `build_app(settings, services)` wires the listeners and the one error mapping.
+
+Listeners are thin: they `ack()` at once and hand the work (parse → authorize → call →
+render, in `bot.slack.flows`) to `Runtime.spawn`, which tracks the task so a shutdown waits
+for it. Whatever goes wrong reaches `report_error`, through `@app.error` or the task guard:
+a user-facing ephemeral message, never a stack trace; unknown errors are logged with an id
+the user can quote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.covers import CoverService, Services
+from bot.slack import actions, commands
+from bot.slack.delivery import ResponseUrl, retry_handlers
+from bot.slack.errors import describe_error
+
+log = logging.getLogger(__name__)
+
+#: How long a shutdown waits for changes already under way.
+DRAIN_TIMEOUT_S = 30.0
+
+
+def make_web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, retries for rate limits and server errors."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    client.retry_handlers = retry_handlers()
+    return client
+
+
+@dataclass
+class Runtime:
+    """What the listeners share: settings, the cover service and the tasks under way."""
+
+    settings: Settings
+    covers: CoverService
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def response_url(self, url: str | None) -> ResponseUrl:
+        return ResponseUrl(url)
+
+    def spawn(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl, *, replace: bool) -> None:
+        """Run `work` after the acknowledgement; its errors are reported through `reply`."""
+        task = asyncio.get_running_loop().create_task(self._guard(work, reply, replace))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def busy(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
+        """Wait for the work under way (at most `grace_s`), then cancel what is left."""
+        if not self._tasks:
+            return
+        log.info("waiting for %d Slack task(s) to finish", len(self._tasks))
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("cancelled %d Slack task(s) still running at shutdown", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _guard(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl,
+                     replace: bool) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            await reply.send(describe_error(error), replace=replace)
+
+
+def build_app(
+    settings: Settings, services: Services, *, client: AsyncWebClient | None = None
+) -> tuple[AsyncApp, Runtime]:
+    """The app for HTTP or Socket Mode, and the runtime whose tasks a shutdown drains."""
+    client = client or make_web_client(settings)
+    secret = settings.slack_signing_secret.get_secret_value() if \
+        settings.slack_signing_secret else ""
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret,
+        name="setcover",
+        process_before_response=False,
+        request_verification_enabled=not settings.socket_mode,
+    )
+    runtime = Runtime(settings=settings, covers=services.covers)
+    commands.register(app, runtime)
+    actions.register(app, runtime)
+
+    @app.error
+    async def on_error(
+        error: Exception, body: dict[str, Any], response: BoltResponse | None
+    ) -> BoltResponse | None:
+        await ResponseUrl(body.get("response_url")).send(describe_error(error))
+        return BoltResponse(status=200, body="") if response is not None else None
+
+    return app, runtime

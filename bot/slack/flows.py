@@ -1,0 +1,157 @@
+"""What runs after a command or click was acknowledged: authorize → call → render.
+
+Each flow answers through the interaction's `response_url` and keeps within its budget of
+5 posts:
+
+- picker (command, "Pick a cover", Previous/Next): the picker, and at most one links-only
+  resend when Slack cannot download the pictures: 2 posts.
+- a click on "Use as cover" / "Try again": "Setting cover…" replaces the picker (1), the
+  outcome goes to the channel (2, 3 with the links-only resend), and the picker becomes a
+  short confirmation (4). A failure replaces it with the reason and a Try again button (2).
+- a snapshot URL typed in the command: the acknowledgement says "Setting…" (free), the
+  outcome goes to the channel (1, 2 with the resend) or the failure to the user (1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.covers import (
+    Actor,
+    Busy,
+    Changed,
+    CoverRequest,
+    Denied,
+    Duplicate,
+    Failed,
+    NotRecorded,
+)
+from bot.slack import blocks
+from bot.slack.delivery import ResponseUrl
+from bot.store import Source
+
+if TYPE_CHECKING:
+    from bot.slack.app import Runtime
+
+
+def command_actor(body: dict[str, Any]) -> Actor:
+    return Actor(
+        team_id=str(body.get("team_id") or ""),
+        channel_id=str(body.get("channel_id") or ""),
+        user_id=str(body.get("user_id") or ""),
+    )
+
+
+def action_actor(body: dict[str, Any]) -> Actor:
+    """The clicker, which is not always the one who asked."""
+    user = body.get("user") or {}
+    team = body.get("team") or {}
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    return Actor(
+        team_id=str(team.get("id") or user.get("team_id") or ""),
+        channel_id=str(channel.get("id") or container.get("channel_id") or ""),
+        user_id=str(user.get("id") or ""),
+    )
+
+
+async def _allowed(
+    runtime: Runtime, actor: Actor, reply: ResponseUrl, *, asset_id: str, source: Source,
+    replace: bool,
+) -> bool:
+    decision = await runtime.covers.authorize(actor, asset_id=asset_id, source=source)
+    if not decision.allowed:
+        await reply.send(blocks.denied(reason=decision.reason, user_id=actor.user_id),
+                         replace=replace)
+    return decision.allowed
+
+
+async def show_picker(
+    runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, *, source: str,
+    page: int = 0, nonce: str | None = None, replace: bool = False, images: bool = True,
+) -> None:
+    """Authorize, look the asset up, post one page of its picker."""
+    if not await _allowed(runtime, actor, reply, asset_id=asset_id, source=Source(source),
+                          replace=replace):
+        return
+    asset = await runtime.covers.get_asset(asset_id)
+    nonce = nonce or blocks.new_nonce()
+
+    def build(with_images: bool) -> blocks.Message:
+        return blocks.picker(asset, nonce=nonce, page=page, images=with_images and images)
+
+    if images:
+        await reply.send_with_fallback(build, replace=replace)
+    else:
+        await reply.send(build(False), replace=replace)
+
+
+async def change_cover(
+    runtime: Runtime, actor: Actor, reply: ResponseUrl, *, asset_id: str, url: str | None,
+    key: str, source: str, index: int | None = None, from_picker: bool = False,
+) -> None:
+    """Set the cover once per `key`, then tell the channel (or the user, if it failed)."""
+    if from_picker:
+        # The picker loses its buttons before anything else happens.
+        await reply.send(blocks.setting_cover(asset_id), replace=True)
+    if url is None:
+        asset = await runtime.covers.get_asset(asset_id)
+        if index is None or not 0 <= index < len(asset.snapshots):
+            await reply.send(blocks.error_message(
+                f"That snapshot of {asset_id} is gone. Run `{blocks.COMMAND} {asset_id}` to "
+                "pick again."), replace=from_picker)
+            return
+        url = asset.snapshots[index].url
+    request = CoverRequest(actor=actor, snapshot_url=url, source=Source(source),
+                           idempotency_key=key)
+    outcome = await runtime.covers.change(request)
+    match outcome:
+        case Changed():
+            await reply.send_with_fallback(
+                lambda images: blocks.changed_in_channel(
+                    user_id=actor.user_id, asset_id=outcome.asset_id,
+                    asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
+                    request_id=outcome.request_id, images=images),
+                in_channel=True,
+            )
+            if from_picker:
+                await reply.send(blocks.confirmation(asset_id=outcome.asset_id,
+                                                     asset_title=outcome.asset_title),
+                                 replace=True)
+        case Failed():
+            await reply.send(blocks.failure(asset_id=outcome.asset_id, error=outcome.error,
+                                            snapshot_url=url), replace=from_picker)
+        case Denied():
+            await reply.send(blocks.denied(reason=outcome.reason, user_id=actor.user_id),
+                             replace=from_picker)
+        case Duplicate():
+            existing = outcome.existing
+            await reply.send(blocks.duplicate(
+                asset_id=existing.asset_id, status=_value(existing.status),
+                error_code=existing.error_code), replace=from_picker)
+        case Busy():
+            await reply.send(blocks.busy(asset_id=asset_id,
+                                         pending_user_id=outcome.pending.user_id,
+                                         snapshot_url=url), replace=from_picker)
+        case NotRecorded():
+            await reply.send(blocks.not_recorded(asset_id=asset_id), replace=from_picker)
+
+
+async def search(runtime: Runtime, actor: Actor, reply: ResponseUrl, words: str) -> None:
+    if not await _allowed(runtime, actor, reply, asset_id="", source=Source.COMMAND,
+                          replace=False):
+        return
+    found = await runtime.covers.search(words)
+    await reply.send(blocks.search_results(words, found))
+
+
+async def history(runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str) -> None:
+    if not await _allowed(runtime, actor, reply, asset_id=asset_id, source=Source.COMMAND,
+                          replace=False):
+        return
+    records = await runtime.covers.history(asset_id)
+    await reply.send(blocks.history(asset_id, records))
+
+
+def _value(status: Any) -> str:
+    return str(getattr(status, "value", status))

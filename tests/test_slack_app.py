@@ -1,0 +1,341 @@
+"""The Starlette app in-process (httpx ASGITransport, lifespan run), talking over real
+sockets to the fake Slack and the fake VOD; requests signed as Slack signs them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from slack_bolt.async_app import AsyncBoltRequest
+
+from bot.config import Settings
+from bot.slack import blocks
+from bot.web import create_app
+from tests.fakes.server import async_wait_until
+from tests.fakes.slack_server import FakeSlack, Recorded
+from tests.fakes.vod_server import FakeVod, snapshot_url
+from tests.slack_requests import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    USER_ID,
+    click_body,
+    command_body,
+    signature_headers,
+)
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"  # seeded by the fake VOD, with a cover
+AVATAR = "41cff636d5b12a51e7eb2838bbf45201"  # seeded, no cover
+
+
+def bot_settings(fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path,
+                 **overrides: Any) -> Settings:
+    return fake_vod.settings(
+        "aksk",
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        setcover_allowed_users=[USER_ID],
+        database_url=f"sqlite:///{tmp_path}/audit.db",
+        **overrides,
+    )
+
+
+class Bot:
+    """The app under test and what a test does to it: commands and clicks, as Slack would."""
+
+    def __init__(self, http: httpx.AsyncClient, slack: FakeSlack) -> None:
+        self.http = http
+        self.slack = slack
+
+    async def post(self, body: str, **header_overrides: str) -> httpx.Response:
+        headers = signature_headers(body) | header_overrides
+        return await self.http.post("/slack/events", content=body, headers=headers)
+
+    async def command(self, text: str, **kwargs: Any) -> tuple[httpx.Response, str]:
+        url = self.slack.new_response_url()
+        response = await self.post(command_body(text, response_url=url, **kwargs))
+        return response, url
+
+    async def click(self, message: Recorded, **select: Any) -> tuple[httpx.Response, str]:
+        url = self.slack.new_response_url()
+        response = await self.post(click_body(message.blocks, response_url=url, **select))
+        return response, url
+
+    async def posts(self, url: str, count: int = 1) -> list[Recorded]:
+        """The posts to `url`, once `count` have arrived."""
+        return await async_wait_until(
+            lambda: (p := self.slack.posts_to(url)) and len(p) >= count and p)
+
+
+@pytest.fixture
+async def bot(fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Bot]:
+    app = create_app(bot_settings(fake_vod, fake_slack, tmp_path))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
+            yield Bot(http, fake_slack)
+            # let the work under way finish before the lifespan drains and closes
+
+
+def assert_valid(*posts: Recorded) -> None:
+    for post in posts:
+        assert blocks.problems({"text": post.text, "blocks": post.blocks}) == [], post.body
+
+
+# ---- the happy path -----------------------------------------------------------------
+
+
+async def test_help_is_answered_in_the_acknowledgement(bot: Bot, fake_vod: FakeVod) -> None:
+    response, url = await bot.command("")
+    assert response.status_code == 200
+    body = response.json()
+    assert "search <words>" in json.dumps(body) and "Examples" in json.dumps(body)
+    assert body.get("response_type", "ephemeral") == "ephemeral"
+    assert fake_vod.api_requests == [] and bot.slack.posts_to(url) == []
+
+
+async def test_picker_then_click_sets_the_cover_and_tells_the_channel(
+    bot: Bot, fake_vod: FakeVod
+) -> None:
+    response, url = await bot.command(KEYNOTE)
+    assert response.status_code == 200 and response.text == ""
+    (picker,) = await bot.posts(url)
+    assert_valid(picker)
+    assert picker.body["response_type"] == "ephemeral"
+    assert "Launch keynote" in picker.all_text() and KEYNOTE in picker.all_text()
+    alts = [b["alt_text"] for b in picker.blocks if b["type"] == "image"]
+    assert alts == [f"Snapshot at 0:{s:02d}" for s in (0, 5, 10, 15, 20, 25)]
+
+    response, click_url = await bot.click(picker, text="Use as cover", nth=2)
+    assert response.status_code == 200
+    setting, outcome, confirmation = await bot.posts(click_url, 3)
+    assert setting.body["replace_original"] is True and "Setting the cover" in setting.text
+    assert outcome.body["response_type"] == "in_channel"
+    assert outcome.body["replace_original"] is False
+    assert f"<@{USER_ID}>" in outcome.text and "Launch keynote" in outcome.text
+    assert "3 to 5 minutes" in outcome.all_text()
+    new_cover = snapshot_url(KEYNOTE, "sample", 1)  # offset 10 s, third in offset order
+    assert [b["image_url"] for b in outcome.blocks if b["type"] == "image"] == [new_cover]
+    assert confirmation.body["replace_original"] is True and "set" in confirmation.text
+    assert_valid(setting, outcome, confirmation)
+    assert [(c.asset_id, c.thumbnail_url) for c in fake_vod.cover_changes] == [
+        (KEYNOTE, new_cover)]
+    assert bot.slack.api_calls("chat.postMessage") == []  # response_url only
+
+
+async def test_a_second_click_on_the_same_picker_changes_nothing(
+    bot: Bot, fake_vod: FakeVod
+) -> None:
+    _, url = await bot.command(KEYNOTE)
+    (picker,) = await bot.posts(url)
+    _, first = await bot.click(picker, text="Use as cover", nth=0)
+    await bot.posts(first, 3)
+    _, again = await bot.click(picker, text="Use as cover", nth=0)  # Slack retry / double click
+    _, other = await bot.click(picker, text="Use as cover", nth=1)  # stale picker
+    for url in (again, other):
+        posts = await bot.posts(url, 2)
+        assert "already made" in posts[-1].all_text()
+        assert all(p.body["response_type"] == "ephemeral" for p in posts)
+    assert len(fake_vod.cover_changes) == 1
+
+
+async def test_snapshot_url_sets_the_cover_at_once(bot: Bot, fake_vod: FakeVod) -> None:
+    url_text = snapshot_url(AVATAR, "dots", 0)
+    response, url = await bot.command(f"<{url_text}|snapshot>")
+    assert response.status_code == 200 and "Setting the cover" in response.text
+    (outcome,) = await bot.posts(url)
+    assert outcome.body["response_type"] == "in_channel"
+    assert "Avatar behind the scenes" in outcome.text
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [url_text]
+
+    response, url = await bot.command(snapshot_url(AVATAR, "dots", 1))  # bare URL
+    (outcome,) = await bot.posts(url)
+    assert outcome.body["response_type"] == "in_channel"
+    assert len(fake_vod.cover_changes) == 2
+
+
+async def test_search_lists_assets_with_pick_buttons(bot: Bot, fake_vod: FakeVod) -> None:
+    _, url = await bot.command("search keynote")
+    (results,) = await bot.posts(url)
+    assert_valid(results)
+    assert "Launch keynote" in results.all_text() and "Avatar" not in results.all_text()
+    _, click_url = await bot.click(results, text="Pick a cover")
+    (picker,) = await bot.posts(click_url)
+    assert picker.body["replace_original"] is False
+    assert "Use as cover" in picker.all_text() and KEYNOTE in picker.all_text()
+
+
+async def test_search_payload_is_not_mistaken_for_interactivity(
+    bot: Bot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    fake_vod.add_asset("aa11bb22cc33dd44ee55ff6600112233", "Payload fairing separation")
+    body = command_body("search payload", response_url=fake_slack.new_response_url())
+    # The trap: slack-bolt's own parser reads this form as an empty interactivity payload.
+    stock = AsyncBoltRequest(body=body, headers=signature_headers(body))
+    assert stock.body == {}
+
+    response, url = await bot.command("search payload")
+    assert response.status_code == 200
+    (results,) = await bot.posts(url)
+    assert "Payload fairing separation" in results.all_text()
+
+
+async def test_history_lists_the_last_changes(bot: Bot, fake_vod: FakeVod) -> None:
+    await bot.command(snapshot_url(AVATAR, "sample", 0))
+    await async_wait_until(lambda: fake_vod.cover_changes)
+    _, url = await bot.command(f"history {AVATAR}")
+    (history,) = await bot.posts(url)
+    assert_valid(history)
+    assert f"<@{USER_ID}>" in history.all_text() and "succeeded" in history.all_text()
+    assert snapshot_url(AVATAR, "sample", 0) in history.all_text()
+
+
+async def test_pages_with_next_and_previous(bot: Bot, fake_vod: FakeVod) -> None:
+    many = {"sample": [(n, snapshot_url(AVATAR, "sample", n)) for n in range(60)]}
+    fake_vod.add_asset(AVATAR, "Avatar behind the scenes", snapshots=many)
+    _, url = await bot.command(AVATAR)
+    (first,) = await bot.posts(url)
+    assert "Page 1 of 3" in first.all_text() and len(first.blocks) <= 50
+    _, next_url = await bot.click(first, text="Next")
+    (second,) = await bot.posts(next_url)
+    assert second.body["replace_original"] is True and "Page 2 of 3" in second.all_text()
+    _, prev_url = await bot.click(second, text="Previous")
+    (back,) = await bot.posts(prev_url)
+    assert "Page 1 of 3" in back.all_text()
+    # a snapshot of page 2 can be used
+    _, click_url = await bot.click(second, text="Use as cover", nth=0)
+    await bot.posts(click_url, 3)
+    first_on_page_2 = sorted(n for n in range(60))[blocks.PAGE_SIZE]
+    assert fake_vod.cover_changes[0].thumbnail_url == snapshot_url(
+        AVATAR, "sample", first_on_page_2)
+    assert_valid(first, second, back)
+
+
+# ---- refusals and failures ------------------------------------------------------------
+
+
+async def test_vod_refusal_is_ephemeral_with_code_request_id_and_try_again(
+    bot: Bot, fake_vod: FakeVod
+) -> None:
+    _, url = await bot.command(KEYNOTE)
+    (picker,) = await bot.posts(url)
+    fake_vod.fail("/asset/cover", status=400, code="VOD.10053",
+                  message="The request parameter is illegal, illegal field: {thumbnailUrl}.")
+    _, click_url = await bot.click(picker, text="Use as cover", nth=0)
+    _, failure = await bot.posts(click_url, 2)
+    assert failure.body["response_type"] == "ephemeral" and failure.body["replace_original"]
+    text = failure.all_text()
+    assert "VOD.10053" in text and "*not* changed" in text and "illegal field" in text
+    assert fake_vod.requests_to("/asset/cover")[0].status == 400
+    assert "request id: `fake-" in text
+    assert_valid(failure)
+    await _quiet(bot, click_url, 2)
+    assert fake_vod.cover_changes == []
+
+    _, retry_url = await bot.click(failure, text="Try again")
+    posts = await bot.posts(retry_url, 3)
+    assert posts[1].body["response_type"] == "in_channel"
+    assert len(fake_vod.cover_changes) == 1
+
+
+async def test_unknown_asset_says_so(bot: Bot) -> None:
+    _, url = await bot.command("doesnotexist")
+    (answer,) = await bot.posts(url)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "does not exist" in answer.all_text() and "VOD.10062" in answer.all_text()
+
+
+async def test_asset_without_snapshots_says_why(bot: Bot, fake_vod: FakeVod) -> None:
+    fake_vod.add_asset(AVATAR, "Avatar", snapshots={}, thumbnail_status="THUMBNAIL_FAILED")
+    _, url = await bot.command(AVATAR)
+    (answer,) = await bot.posts(url)
+    assert "no snapshots" in answer.all_text() and "THUMBNAIL_FAILED" in answer.all_text()
+
+
+async def test_denied_user_is_told_who_may_and_their_id(bot: Bot, fake_vod: FakeVod) -> None:
+    _, url = await bot.command(KEYNOTE, user_id="U0INTRUDER")
+    (answer,) = await bot.posts(url)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "U0INTRUDER" in answer.all_text() and "may not" in answer.all_text()
+    _, url = await bot.command(snapshot_url(KEYNOTE, "sample", 0), user_id="U0INTRUDER")
+    (answer,) = await bot.posts(url)
+    assert "U0INTRUDER" in answer.all_text()
+    assert fake_vod.api_requests == []
+
+
+async def test_clicks_are_authorized_for_the_clicker(bot: Bot, fake_vod: FakeVod) -> None:
+    _, url = await bot.command(KEYNOTE)
+    (picker,) = await bot.posts(url)
+    _, click_url = await bot.click(picker, text="Use as cover", user_id="U0INTRUDER")
+    posts = await bot.posts(click_url, 2)
+    assert "U0INTRUDER" in posts[-1].all_text()
+    assert fake_vod.cover_changes == []
+
+
+async def test_images_slack_cannot_download_fall_back_to_links(
+    bot: Bot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    fake_slack.reject_images = True
+    _, url = await bot.command(KEYNOTE)
+    refused, fallback = await bot.posts(url, 2)
+    assert refused.answer["error"] == "invalid_blocks"
+    assert not [b for b in fallback.blocks if b["type"] == "image"]
+    assert blocks.IMAGES_FAILED_NOTE in fallback.all_text()
+    assert_valid(fallback)
+    _, click_url = await bot.click(fallback, text="Use as cover", nth=0)
+    posts = await bot.posts(click_url, 4)  # setting, refused outcome, outcome as link, done
+    assert [p.body["response_type"] for p in posts[1:3]] == ["in_channel", "in_channel"]
+    assert "open picture" in posts[2].all_text()
+    assert len(fake_vod.cover_changes) == 1
+
+
+async def test_forged_and_stale_signatures_get_401_and_do_nothing(
+    bot: Bot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    url = fake_slack.new_response_url()
+    body = command_body(snapshot_url(KEYNOTE, "sample", 0), response_url=url)
+    forged = signature_headers(body, secret="not-the-secret")
+    stale = signature_headers(body, timestamp=int(time.time()) - 10 * 60)
+    for headers in (forged, stale, {"Content-Type": "application/x-www-form-urlencoded"}):
+        response = await bot.http.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 401
+    tampered = signature_headers(body)
+    response = await bot.http.post("/slack/events", content=body + "x", headers=tampered)
+    assert response.status_code == 401
+    response = await bot.http.post("/slack/events", content="payload=%7Bnot-json",
+                                   headers=signature_headers("x"))
+    assert response.status_code == 401
+    assert fake_vod.api_requests == [] and fake_slack.posts_to(url) == []
+
+
+async def test_ack_is_fast_while_vod_is_slow(bot: Bot, fake_vod: FakeVod) -> None:
+    fake_vod.latency["/asset/details"] = 1.5
+    started = time.monotonic()
+    response, url = await bot.command(KEYNOTE)
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1.0
+    await bot.posts(url)
+
+
+async def test_unknown_clicks_and_health(bot: Bot) -> None:
+    message = Recorded("x", {"blocks": [{"type": "actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Old"},
+         "action_id": "from_an_old_version", "value": "?"}]}]}, {})
+    response, _ = await bot.click(message, text="Old")
+    assert response.status_code == 200
+    assert (await bot.http.get("/healthz")).status_code == 200
+    ready = await bot.http.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["store"] == "ok"
+
+
+async def _quiet(bot: Bot, url: str, count: int) -> None:
+    """Nothing more arrives at `url` (e.g. nothing in the channel after a failure)."""
+    import asyncio
+
+    await asyncio.sleep(0.2)
+    assert len(bot.slack.posts_to(url)) == count
