@@ -130,6 +130,7 @@ def canonical_uri(path: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+@lru_cache(maxsize=1024)
 def canonical_query(raw_query: str) -> str:
     """Decoded parameters sorted by name, then value; names and values percent-encoded."""
     if not raw_query:

@@ -90,13 +90,13 @@ class VodClient:
         limits = httpx.Limits(
             max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30
         )
-        self._prefix = f"/v1.0/{quote(project_id, safe='')}"
+        # Absolute URLs: httpx parses each once instead of merging it into a base URL.
+        self._prefix = f"{endpoint.rstrip('/')}/v1.0/{quote(project_id, safe='')}"
         self._snapshot_hosts = list(snapshot_hosts)
         self._timeout_s = timeout_s
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._http = httpx.AsyncClient(
-            base_url=endpoint.rstrip("/"),
             auth=auth,
             timeout=httpx.Timeout(timeout_s),
             limits=limits,
