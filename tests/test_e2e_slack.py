@@ -1,0 +1,267 @@
+"""End to end: `setcover-bot serve` started as users start it, talked to over HTTP as Slack
+talks to it, with the fake Slack and the fake VOD on real sockets.
+
+One bot process serves the module (start-up costs about a second); each test resets the
+fakes. The graceful-shutdown test starts a process of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.slack import blocks
+from tests.fakes.server import wait_until
+from tests.fakes.slack_server import FakeSlack, Recorded
+from tests.fakes.vod_server import FakeVod, snapshot_url
+from tests.slack_requests import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    USER_ID,
+    click_body,
+    command_body,
+    signature_headers,
+)
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
+#: uvicorn shuts down gracefully on SIGTERM, then re-raises the signal so that the parent
+#: sees how the process ended: exit by SIGTERM after a clean shutdown is a success.
+CLEAN_EXITS = (0, -signal.SIGTERM)
+_OUR_PREFIXES = ("SLACK_", "VOD_", "IAM_", "SETCOVER_", "DATABASE_URL", "PORT", "LOG_")
+
+
+def console_script() -> str:
+    found = shutil.which("setcover-bot") or str(Path(sys.executable).parent / "setcover-bot")
+    assert Path(found).exists(), "install the project: pip install -e ."
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServedBot:
+    """A `setcover-bot serve` process and the requests Slack would send it."""
+
+    def __init__(self, workdir: Path, vod: FakeVod, slack: FakeSlack) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.slack = slack
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_PREFIXES)}
+        env |= vod.settings_env("aksk") | {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "SETCOVER_ALLOWED_USERS": USER_ID,
+            "DATABASE_URL": f"sqlite:///{workdir}/audit.db",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "INFO",
+        }
+        self.log = (workdir / "bot.log").open("w+b")
+        self.process = subprocess.Popen(
+            [console_script(), "serve"], cwd=workdir, env=env,
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+        try:
+            wait_until(self._healthy, timeout=30, interval=0.1)
+        except AssertionError:
+            self.stop()
+            raise AssertionError(f"the bot did not start:\n{self.output()}") from None
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the bot exited ({self.process.returncode}):\n{self.output()}")
+        try:
+            return self.http.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.http.close()
+        return self.process.returncode
+
+    # ---- what Slack does ------------------------------------------------------------
+    def post(self, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.http.post("/slack/events", content=body,
+                              headers=headers or signature_headers(body))
+
+    def command(self, text: str, **kwargs: str) -> tuple[httpx.Response, str]:
+        url = self.slack.new_response_url()
+        return self.post(command_body(text, response_url=url, **kwargs)), url
+
+    def click(self, message: Recorded, **select: object) -> tuple[httpx.Response, str]:
+        url = self.slack.new_response_url()
+        return self.post(click_body(message.blocks, response_url=url, **select)), url  # type: ignore[arg-type]
+
+    def posts(self, url: str, count: int = 1) -> list[Recorded]:
+        return wait_until(lambda: (p := self.slack.posts_to(url)) and len(p) >= count and p)
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, _vod_server: FakeVod, _slack_server: FakeSlack
+) -> Iterator[ServedBot]:
+    bot = ServedBot(tmp_path_factory.mktemp("served"), _vod_server, _slack_server)
+    yield bot
+    assert bot.stop() in CLEAN_EXITS, bot.output()
+    assert "Traceback" not in bot.output(), bot.output()
+
+
+@pytest.fixture
+def bot(served: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack) -> ServedBot:
+    return served
+
+
+def test_pick_a_snapshot_and_the_channel_sees_the_new_cover(
+    bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    response, url = bot.command(KEYNOTE)
+    assert response.status_code == 200
+    (picker,) = bot.posts(url)
+    assert picker.body["response_type"] == "ephemeral"
+    assert blocks.problems({"text": picker.text, "blocks": picker.blocks}) == []
+    assert "Launch keynote" in picker.all_text()
+
+    response, click_url = bot.click(picker, text="Use as cover", nth=5)
+    assert response.status_code == 200
+    setting, outcome, done = bot.posts(click_url, 3)
+    assert "Setting the cover" in setting.text and setting.body["replace_original"] is True
+    assert outcome.body["response_type"] == "in_channel"
+    assert f"<@{USER_ID}>" in outcome.text and "Launch keynote" in outcome.text
+    chosen = snapshot_url(KEYNOTE, "quantity", 0)  # offset 25 s: the last one
+    assert chosen in outcome.all_text() and "3 to 5 minutes" in outcome.all_text()
+    assert done.body["replace_original"] is True
+    assert [(c.asset_id, c.thumbnail_url) for c in fake_vod.cover_changes] == [(KEYNOTE, chosen)]
+    assert fake_slack.api_calls("chat.postMessage") == []
+
+
+def test_help_and_mistakes_are_answered_at_once(bot: ServedBot, fake_vod: FakeVod) -> None:
+    for text, expected in (("help", "Examples"), ("what is this", "did not understand"),
+                           ("https://example.com/x.jpg", "not a snapshot host")):
+        response, _ = bot.command(text)
+        assert response.status_code == 200
+        assert expected in response.text and "search <words>" in response.text
+    assert fake_vod.api_requests == []
+
+
+def test_snapshot_url_in_the_command(bot: ServedBot, fake_vod: FakeVod) -> None:
+    chosen = snapshot_url(AVATAR, "sample", 1)
+    response, url = bot.command(f"<{chosen}>")
+    assert response.status_code == 200
+    (outcome,) = bot.posts(url)
+    assert outcome.body["response_type"] == "in_channel"
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [chosen]
+
+
+def test_search_payload_works(bot: ServedBot, fake_vod: FakeVod) -> None:
+    fake_vod.add_asset("aa11bb22cc33dd44ee55ff6600112233", "Payload deploy")
+    response, url = bot.command("search payload")
+    assert response.status_code == 200
+    (results,) = bot.posts(url)
+    assert "Payload deploy" in results.all_text()
+    _, pick_url = bot.click(results, text="Pick a cover")
+    (picker,) = bot.posts(pick_url)
+    assert "aa11bb22cc33dd44ee55ff6600112233" in picker.all_text()
+
+
+def test_paging(bot: ServedBot, fake_vod: FakeVod) -> None:
+    many = {"dots": [(n, snapshot_url(AVATAR, "dots", n)) for n in range(50)]}
+    fake_vod.add_asset(AVATAR, "Avatar", snapshots=many)
+    _, url = bot.command(AVATAR)
+    (first,) = bot.posts(url)
+    assert len(first.blocks) <= 50 and "Page 1 of 3" in first.all_text()
+    _, next_url = bot.click(first, text="Next")
+    (second,) = bot.posts(next_url)
+    assert "Page 2 of 3" in second.all_text() and second.body["replace_original"] is True
+
+
+def test_vod_refusal_is_told_to_the_user_only(bot: ServedBot, fake_vod: FakeVod) -> None:
+    _, url = bot.command(KEYNOTE)
+    (picker,) = bot.posts(url)
+    fake_vod.fail("/asset/cover", status=400, code="VOD.10053",
+                  message="The request parameter is illegal, illegal field: {thumbnailUrl}.")
+    _, click_url = bot.click(picker, text="Use as cover")
+    _, failure = bot.posts(click_url, 2)
+    text = failure.all_text()
+    assert failure.body["response_type"] == "ephemeral"
+    assert "VOD.10053" in text and "request id: `fake-" in text and "Try again" in text
+    time.sleep(0.3)
+    assert len(bot.slack.posts_to(click_url)) == 2  # nothing went to the channel
+    assert fake_vod.cover_changes == []
+
+
+def test_forged_and_stale_requests_get_401(
+    bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    url = fake_slack.new_response_url()
+    body = command_body(snapshot_url(KEYNOTE, "sample", 0), response_url=url)
+    assert bot.post(body, signature_headers(body, secret="guess")).status_code == 401
+    stale = signature_headers(body, timestamp=int(time.time()) - 3600)
+    assert bot.post(body, stale).status_code == 401
+    time.sleep(0.3)
+    assert fake_vod.api_requests == [] and fake_slack.posts_to(url) == []
+
+
+def test_acknowledged_at_once_while_vod_is_slow(bot: ServedBot, fake_vod: FakeVod) -> None:
+    fake_vod.latency["/asset/details"] = 1.5
+    started = time.monotonic()
+    response, url = bot.command(KEYNOTE)
+    took = time.monotonic() - started
+    assert response.status_code == 200 and took < 1.0, took
+    bot.posts(url)
+
+
+def test_pictures_slack_cannot_download_become_links(
+    bot: ServedBot, fake_slack: FakeSlack
+) -> None:
+    fake_slack.unreachable_images = {snapshot_url(KEYNOTE, "sample", 0)}
+    _, url = bot.command(KEYNOTE)
+    refused, fallback = bot.posts(url, 2)
+    assert refused.answer["error"] == "invalid_blocks"
+    assert [b for b in fallback.blocks if b["type"] == "image"] == []
+    assert "shown as links" in fallback.all_text() and "Use as cover" in fallback.all_text()
+
+
+def test_sigterm_finishes_the_change_under_way(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    bot = ServedBot(tmp_path, fake_vod, fake_slack)
+    try:
+        _, url = bot.command(KEYNOTE)
+        (picker,) = bot.posts(url)
+        fake_vod.latency["/asset/cover"] = 1.0
+        _, click_url = bot.click(picker, text="Use as cover")
+        wait_until(lambda: fake_vod.requests_to("/asset/cover"))
+    finally:
+        code = bot.stop()
+    assert code in CLEAN_EXITS, bot.output()
+    assert "Traceback" not in bot.output(), bot.output()
+    assert len(fake_vod.cover_changes) == 1
+    assert [p.body["response_type"] for p in fake_slack.posts_to(click_url)] == [
+        "ephemeral", "in_channel", "ephemeral"]
