@@ -339,3 +339,19 @@ async def _quiet(bot: Bot, url: str, count: int) -> None:
 
     await asyncio.sleep(0.2)
     assert len(bot.slack.posts_to(url)) == count
+
+
+async def test_a_change_in_flight_holds_the_asset(bot: Bot, fake_vod: FakeVod) -> None:
+    _, url1 = await bot.command(KEYNOTE)
+    _, url2 = await bot.command(KEYNOTE)
+    (picker1,) = await bot.posts(url1)
+    (picker2,) = await bot.posts(url2)
+    fake_vod.latency["/asset/cover"] = 0.8
+    _, first = await bot.click(picker1, text="Use as cover", nth=0)
+    await async_wait_until(lambda: fake_vod.requests_to("/asset/cover"))
+    _, second = await bot.click(picker2, text="Use as cover", nth=1)
+    busy = (await bot.posts(second, 2))[-1]
+    assert "in progress" in busy.all_text() and "Try again" in busy.all_text()
+    assert_valid(busy)
+    await bot.posts(first, 3)
+    assert len(fake_vod.cover_changes) == 1
