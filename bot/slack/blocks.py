@@ -541,16 +541,11 @@ def problems(msg: Message) -> list[str]:
                 check_element(block["text"], where)
             if "accessory" in block:
                 check_element(block["accessory"], f"{where} accessory")
-        elif kind == "context":
+        elif kind in ("context", "actions"):
             elements = block.get("elements") or []
-            if not elements or len(elements) > MAX_CONTEXT_ELEMENTS:
-                found.append(f"{where}: context needs 1 to {MAX_CONTEXT_ELEMENTS} elements")
-            for element in elements:
-                check_element(element, where)
-        elif kind == "actions":
-            elements = block.get("elements") or []
-            if not elements or len(elements) > MAX_ACTIONS_ELEMENTS:
-                found.append(f"{where}: actions needs 1 to {MAX_ACTIONS_ELEMENTS} elements")
+            limit = MAX_CONTEXT_ELEMENTS if kind == "context" else MAX_ACTIONS_ELEMENTS
+            if not elements or len(elements) > limit:
+                found.append(f"{where}: {kind} needs 1 to {limit} elements")
             for element in elements:
                 check_element(element, where)
         elif kind == "image":
