@@ -1,0 +1,28 @@
+"""The audit store: every cover change on record, each one exactly once.
+
+See `bot.store.audit` for the guarantees and `bot.store.engine` for accepted URLs.
+"""
+
+from bot.store.audit import AuditStore
+from bot.store.records import (
+    AssetBusy,
+    Attempt,
+    ChangeRecord,
+    DuplicateChange,
+    Source,
+    Status,
+    StoreError,
+    StoreUnavailable,
+)
+
+__all__ = [
+    "AssetBusy",
+    "Attempt",
+    "AuditStore",
+    "ChangeRecord",
+    "DuplicateChange",
+    "Source",
+    "Status",
+    "StoreError",
+    "StoreUnavailable",
+]

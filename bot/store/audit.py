@@ -1,0 +1,374 @@
+"""`AuditStore`: the record of every cover change, and the exactly-once guard around it.
+
+A change is written before VOD is called (`begin`, status `pending`) and completed after
+(`finish`). Two unique indexes do the guarding, so it holds across any number of
+processes sharing the database:
+- the idempotency key: a repeated click or a Slack retry gets `DuplicateChange`;
+- the pending asset: while one change of an asset is pending, a different one gets
+  `AssetBusy`. A pending row older than `stale_after` no longer holds its asset (the
+  process that wrote it died): `begin` and `expire_stale` mark it failed, `INTERRUPTED`.
+
+Denied attempts are recorded with no idempotency key, so they never hold a key that a
+later, allowed attempt needs. Any database failure becomes `StoreUnavailable` with a
+message that names the store (never its password) and what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.store.engine import async_url, create_engine, safe_location
+from bot.store.records import (
+    AssetBusy,
+    Attempt,
+    ChangeRecord,
+    DuplicateChange,
+    Source,
+    Status,
+    StoreUnavailable,
+)
+from bot.store.tables import cover_changes
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant: every process migrating the same PostgreSQL database takes this lock.
+MIGRATION_LOCK_ID = 0x5E7C0FE5
+DEFAULT_STALE_AFTER = timedelta(minutes=5)
+INTERRUPTED = "INTERRUPTED"
+INTERRUPTED_MSG = (
+    "The bot stopped before VOD answered, so this change was never confirmed. "
+    "Check the video's cover and try again if it did not change."
+)
+FINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED})
+_BEGIN_ATTEMPTS = 3
+
+
+class AuditStore:
+    """One engine for the process; use as `async with AuditStore.from_url(url) as store`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        location: str,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._engine = engine
+        self._location = location
+        self._stale_after = stale_after
+        self._clock = clock
+
+    @classmethod
+    def from_url(
+        cls, database_url: str, *, stale_after: timedelta = DEFAULT_STALE_AFTER
+    ) -> AuditStore:
+        """The store for `DATABASE_URL`; `ValueError` if the URL cannot be a store."""
+        return cls(
+            create_engine(database_url),
+            location=safe_location(async_url(database_url)),
+            stale_after=stale_after,
+        )
+
+    @property
+    def location(self) -> str:
+        """Where the store is, safe to log (no password)."""
+        return self._location
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    # ---- schema and health -------------------------------------------------------------
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest migration; safe to run from many processes."""
+
+        async def upgrade(connection: AsyncConnection) -> None:
+            # Other processes: an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite.
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                )
+            await connection.run_sync(_upgrade_to_head)
+
+        # This process: Alembic keeps its migration context in a module global.
+        async with _alembic_lock():
+            await self._write(upgrade, doing="migrate")
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the store answers and its table is there."""
+
+        async def probe(connection: AsyncConnection) -> None:
+            await connection.execute(sa.select(sa.func.count()).select_from(cover_changes))
+
+        await self._write(probe, doing="reach")
+
+    async def expire_stale(self, older_than: timedelta) -> int:
+        """Mark pending changes older than `older_than` failed (`INTERRUPTED`); how many."""
+
+        async def expire(connection: AsyncConnection) -> int:
+            return await self._expire(connection, self._clock() - older_than)
+
+        expired = await self._write(expire, doing="expire stale changes in")
+        if expired:
+            log.warning("marked %d interrupted cover change(s) as failed", expired)
+        return expired
+
+    # ---- recording -----------------------------------------------------------------
+    async def record_denied(self, attempt: Attempt, reason: str) -> int:
+        """Record a refused attempt (no idempotency key); the new row's id."""
+        now = self._clock()
+        values = _attempt_values(attempt) | {
+            "idempotency_key": None,
+            "status": Status.DENIED.value,
+            "requested_at": now,
+            "finished_at": now,
+            "error_code": "DENIED",
+            "error_msg": reason,
+        }
+
+        async def insert(connection: AsyncConnection) -> int:
+            result = await connection.execute(
+                cover_changes.insert().values(values).returning(cover_changes.c.id)
+            )
+            return int(result.scalar_one())
+
+        return await self._write(insert, doing="record a denied change in")
+
+    async def begin(self, attempt: Attempt) -> int:
+        """Record `attempt` as pending and hold its asset; the change id.
+
+        Raises `DuplicateChange` (key seen before), `AssetBusy` (another change of the
+        asset is pending) or `StoreUnavailable`.
+        """
+        for _ in range(_BEGIN_ATTEMPTS):
+            try:
+                return await self._write(
+                    lambda connection: self._begin(connection, attempt),
+                    doing="record the change in",
+                    conflicts_raise=True,
+                )
+            except IntegrityError:
+                # Another process inserted the same key or asset between our check and
+                # our insert; its row is committed now, so the next round reports it.
+                continue
+        raise StoreUnavailable(
+            f"The audit store ({self._location}) kept refusing to record the change of "
+            f"asset {attempt.asset_id}; try again."
+        )
+
+    async def finish(
+        self,
+        change_id: int,
+        *,
+        status: Status,
+        asset_title: str | None = None,
+        previous_cover_url: str | None = None,
+        error_code: str | None = None,
+        error_msg: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Record the outcome of change `change_id` and release its asset.
+
+        The outcome is written even if `expire_stale` gave up on the change meanwhile: the
+        real answer beats the guess. Values left `None` keep what the row has.
+        """
+        status = Status(status)
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"finish() takes succeeded or failed, not {status}")
+        given = {
+            "asset_title": asset_title,
+            "previous_cover_url": previous_cover_url,
+            "error_code": error_code,
+            "error_msg": error_msg,
+            "request_id": request_id,
+        }
+        values = {name: value for name, value in given.items() if value is not None}
+        values |= {"status": status.value, "finished_at": self._clock()}
+
+        async def update(connection: AsyncConnection) -> int:
+            result = await connection.execute(
+                cover_changes.update().where(cover_changes.c.id == change_id).values(values)
+            )
+            return result.rowcount
+
+        if not await self._write(update, doing="record the outcome in"):
+            raise LookupError(f"no cover change with id {change_id}")
+
+    # ---- reading -------------------------------------------------------------------
+    async def history(self, asset_id: str, limit: int = 10) -> list[ChangeRecord]:
+        """The last `limit` changes of `asset_id` (all statuses), newest first."""
+        query = (
+            sa.select(cover_changes)
+            .where(cover_changes.c.asset_id == asset_id)
+            .order_by(cover_changes.c.requested_at.desc(), cover_changes.c.id.desc())
+            .limit(limit)
+        )
+
+        async def read(connection: AsyncConnection) -> list[ChangeRecord]:
+            result = await connection.execute(query)
+            return [_record(row) for row in result.mappings()]
+
+        return await self._write(read, doing="read the history from")
+
+    async def get(self, change_id: int) -> ChangeRecord | None:
+        """The change with this id, if any."""
+
+        async def read(connection: AsyncConnection) -> ChangeRecord | None:
+            return await _one(connection, cover_changes.c.id == change_id)
+
+        return await self._write(read, doing="read")
+
+    # ---- internals -----------------------------------------------------------------
+    async def _begin(self, connection: AsyncConnection, attempt: Attempt) -> int:
+        now = self._clock()
+        await self._expire(
+            connection, now - self._stale_after, cover_changes.c.asset_id == attempt.asset_id
+        )
+        # One statement, so one snapshot: on PostgreSQL a second query could already see
+        # a row that the first one missed, and call a duplicate "busy".
+        result = await connection.execute(
+            sa.select(cover_changes).where(
+                (cover_changes.c.idempotency_key == attempt.idempotency_key)
+                | (
+                    (cover_changes.c.asset_id == attempt.asset_id)
+                    & (cover_changes.c.status == Status.PENDING.value)
+                )
+            )
+        )
+        blocking = [_record(row) for row in result.mappings()]
+        for record in blocking:
+            if record.idempotency_key == attempt.idempotency_key:
+                raise DuplicateChange(record)
+        if blocking:
+            raise AssetBusy(blocking[0])
+        values = _attempt_values(attempt) | {
+            "status": Status.PENDING.value,
+            "requested_at": now,
+        }
+        result = await connection.execute(
+            cover_changes.insert().values(values).returning(cover_changes.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def _expire(
+        self, connection: AsyncConnection, cutoff: datetime, *where: Any
+    ) -> int:
+        result = await connection.execute(
+            cover_changes.update()
+            .where(
+                cover_changes.c.status == Status.PENDING.value,
+                cover_changes.c.requested_at < cutoff,
+                *where,
+            )
+            .values(
+                status=Status.FAILED.value,
+                finished_at=self._clock(),
+                error_code=INTERRUPTED,
+                error_msg=INTERRUPTED_MSG,
+            )
+        )
+        return result.rowcount
+
+    async def _write(
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        doing: str,
+        conflicts_raise: bool = False,
+    ) -> T:
+        """Run `work` in one transaction; database failures become `StoreUnavailable`."""
+        try:
+            async with self._engine.begin() as connection:
+                return await work(connection)
+        except IntegrityError:
+            if conflicts_raise:
+                raise
+            raise self._unavailable(doing, "a constraint refused the write") from None
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise self._unavailable(doing, _describe(exc)) from exc
+
+    def _unavailable(self, doing: str, detail: str) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"Cannot {doing} the audit store ({self._location}): {detail}. "
+            "No cover is changed without a record."
+        )
+
+
+_ALEMBIC_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _alembic_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    return _ALEMBIC_LOCKS.setdefault(loop, asyncio.Lock())
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def _one(connection: AsyncConnection, condition: Any) -> ChangeRecord | None:
+    result = await connection.execute(sa.select(cover_changes).where(condition).limit(1))
+    row = result.mappings().first()
+    return None if row is None else _record(row)
+
+
+def _attempt_values(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "idempotency_key": attempt.idempotency_key,
+        "team_id": attempt.team_id,
+        "channel_id": attempt.channel_id,
+        "user_id": attempt.user_id,
+        "asset_id": attempt.asset_id,
+        "snapshot_url": attempt.snapshot_url,
+        "source": Source(attempt.source).value,
+        "asset_title": attempt.asset_title,
+        "previous_cover_url": attempt.previous_cover_url,
+    }
+
+
+def _record(row: Any) -> ChangeRecord:
+    values = dict(row)
+    values["source"] = Source(values["source"])
+    values["status"] = Status(values["status"])
+    return ChangeRecord(**values)
+
+
+def _describe(exc: BaseException) -> str:
+    """The driver's own words, first line only: enough to act on, no URL or password."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    name = type(cause).__name__
+    return f"{name}: {text[:200]}" if text else name

@@ -1,0 +1,98 @@
+"""From `DATABASE_URL` to one configured `AsyncEngine`.
+
+Accepted URLs, as operators write them:
+- `sqlite:///relative/file.db`, `sqlite:////absolute/file.db` (→ `sqlite+aiosqlite`);
+- `postgresql://user:pw@host:5432/db`, `postgres://…` (→ `postgresql+asyncpg`; a libpq
+  `sslmode=` becomes asyncpg's `ssl=`);
+- an explicit async driver (`sqlite+aiosqlite`, `postgresql+asyncpg`, `postgresql+psycopg`)
+  as given.
+
+SQLite runs in WAL mode with a busy timeout, and every transaction is `BEGIN IMMEDIATE`:
+writers queue for the lock instead of failing, so several processes share one file, and
+schema changes are transactional.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_CONNECT_TIMEOUT_S = 5.0
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+
+
+def async_url(database_url: str) -> URL:
+    """The SQLAlchemy URL with an async driver; `ValueError` names what is accepted."""
+    try:
+        url = make_url(database_url.strip())
+    except ArgumentError:
+        raise ValueError(
+            "DATABASE_URL is not a database URL; expected sqlite:///file.db or "
+            "postgresql://user:password@host:5432/database"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(
+            f"DATABASE_URL scheme {url.drivername!r} is not supported; expected "
+            "sqlite:///file.db or postgresql://user:password@host:5432/database"
+        )
+    url = url.set(drivername=driver)
+    if driver == "postgresql+asyncpg" and "sslmode" in url.query:
+        query = dict(url.query)
+        query["ssl"] = query.pop("sslmode")
+        url = url.set(query=query)
+    return url
+
+
+def safe_location(url: URL) -> str:
+    """Where the store is, for messages and logs: never the password."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database or ':memory:'}"
+    port = f":{url.port}" if url.port else ""
+    return f"PostgreSQL database {url.database or ''} on {url.host or 'localhost'}{port}"
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    """The process's engine for `database_url` (see the module docstring)."""
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+        _make_sqlite_concurrent(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if url.drivername == "postgresql+asyncpg":
+        connect_args["timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    else:
+        connect_args["connect_timeout"] = int(POSTGRES_CONNECT_TIMEOUT_S)
+    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _make_sqlite_concurrent(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own implicit BEGIN is off: we emit BEGIN IMMEDIATE ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

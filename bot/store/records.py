@@ -1,0 +1,99 @@
+"""What the audit store takes and gives back, and the errors it raises.
+
+    StoreError
+     ├── DuplicateChange   the idempotency key was seen before: `.existing` is that row
+     ├── AssetBusy         another change of the asset is pending: `.pending` is that row
+     └── StoreUnavailable  the store cannot be read or written (file, server, schema)
+
+Every message is a sentence an operator can act on; none carries a password.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Source(enum.StrEnum):
+    """Where a change was asked for."""
+
+    COMMAND = "command"
+    BUTTON = "button"
+    CLI = "cli"
+
+
+class Status(enum.StrEnum):
+    """Where a change stands; only `pending` holds its asset."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A change someone asked for, before anything happened."""
+
+    idempotency_key: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    asset_id: str
+    snapshot_url: str
+    source: Source
+    asset_title: str | None = None
+    previous_cover_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One row of `cover_changes`; times are timezone-aware UTC."""
+
+    id: int
+    requested_at: datetime
+    finished_at: datetime | None
+    team_id: str
+    channel_id: str
+    user_id: str
+    asset_id: str
+    asset_title: str | None
+    previous_cover_url: str | None
+    snapshot_url: str
+    source: Source
+    status: Status
+    error_code: str | None
+    error_msg: str | None
+    request_id: str | None
+    idempotency_key: str | None
+
+
+class StoreError(Exception):
+    """Base of everything the audit store raises on purpose."""
+
+
+class DuplicateChange(StoreError):
+    """This idempotency key was already recorded: a repeated click or a Slack retry."""
+
+    def __init__(self, existing: ChangeRecord) -> None:
+        self.existing = existing
+        super().__init__(
+            f"change {existing.id} already has idempotency key {existing.idempotency_key!r} "
+            f"({existing.status})"
+        )
+
+
+class AssetBusy(StoreError):
+    """Another change of the same asset is still pending; the caller should wait."""
+
+    def __init__(self, pending: ChangeRecord) -> None:
+        self.pending = pending
+        super().__init__(
+            f"asset {pending.asset_id} is busy: change {pending.id} by {pending.user_id} "
+            f"is still pending"
+        )
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached, read or written; no cover change without a record."""

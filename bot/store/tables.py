@@ -1,0 +1,88 @@
+"""The `cover_changes` table, as SQLAlchemy Core metadata.
+
+The migrations under `migrations/versions/` create the same schema; a test compares the
+two so they cannot drift apart.
+
+Two indexes carry the store's guarantees:
+- `uq_cover_changes_idempotency_key`: a repeated click or Slack retry cannot record a
+  second change (NULL keys, used by denied rows, never collide);
+- `uq_cover_changes_pending_asset`, unique on `asset_id` where `status = 'pending'`: one
+  change in flight per asset, across every process that shares the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.store.records import Source, Status
+
+PENDING_ONLY = sa.text("status = 'pending'")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Stores UTC, answers timezone-aware UTC, on SQLite (naive text) and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the audit store; use UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _one_of(column: str, enum: type[Source] | type[Status]) -> str:
+    return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"
+
+
+cover_changes = sa.Table(
+    "cover_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.Column("team_id", sa.String(32), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("asset_id", sa.String(64), nullable=False),
+    sa.Column("asset_title", sa.String(512), nullable=True),
+    sa.Column("previous_cover_url", sa.Text, nullable=True),
+    sa.Column("snapshot_url", sa.Text, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("error_msg", sa.Text, nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    sa.Column("idempotency_key", sa.String(255), nullable=True),
+    sa.UniqueConstraint("idempotency_key"),
+    sa.CheckConstraint(_one_of("source", Source), name="source"),
+    sa.CheckConstraint(_one_of("status", Status), name="status"),
+    sa.Index("ix_cover_changes_asset_history", "asset_id", "requested_at"),
+    sa.Index(
+        "uq_cover_changes_pending_asset",
+        "asset_id",
+        unique=True,
+        sqlite_where=PENDING_ONLY,
+        postgresql_where=PENDING_ONLY,
+    ),
+)

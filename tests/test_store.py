@@ -1,0 +1,309 @@
+"""The audit store on SQLite and PostgreSQL: schema, exactly-once, the asset hold, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.store import (
+    AssetBusy,
+    Attempt,
+    AuditStore,
+    DuplicateChange,
+    Source,
+    Status,
+    StoreUnavailable,
+)
+from bot.store.engine import async_url, create_engine
+from bot.store.tables import metadata
+
+PROJECT = Path(__file__).resolve().parent.parent
+SNAPSHOT = "https://1.cdn-vod.huaweicloud.com/p/asset/{asset}/snapshot/sample/{n}.jpg"
+
+
+def attempt(key: str = "k1", asset: str = "a1", n: int = 1, **changes: object) -> Attempt:
+    base = Attempt(
+        idempotency_key=key,
+        team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        asset_id=asset,
+        snapshot_url=SNAPSHOT.format(asset=asset, n=n),
+        source=Source.BUTTON,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+# ---- schema ------------------------------------------------------------------------
+async def test_migrate_from_empty_then_again(database_url: str) -> None:
+    async with AuditStore.from_url(database_url) as store:
+        with pytest.raises(StoreUnavailable, match="cover_changes"):
+            await store.ping()
+        await store.migrate()
+        await store.migrate()
+        await store.ping()
+        assert await store.history("a1") == []
+
+
+async def test_migrations_match_the_tables(audit_store: AuditStore, database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            diff = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []
+
+
+async def test_migrations_at_once_from_many_engines(database_url: str) -> None:
+    stores = [AuditStore.from_url(database_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(store.migrate() for store in stores))
+        await stores[0].ping()
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
+
+
+async def test_two_processes_start_at_once(database_url: str) -> None:
+    """Two bots starting together on one database: both migrate, then both serve."""
+    script = (
+        "import asyncio, sys\n"
+        "from bot.store import AuditStore, Attempt, Source\n"
+        "async def main():\n"
+        "    async with AuditStore.from_url(sys.argv[1]) as store:\n"
+        "        await store.migrate()\n"
+        "        await store.begin(Attempt(sys.argv[2], 'T1', 'C1', 'U1', sys.argv[2],\n"
+        "                                  'https://x/1.jpg', Source.CLI))\n"
+        "asyncio.run(main())\n"
+    )
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, database_url, f"asset{n}",
+            cwd=PROJECT, stderr=asyncio.subprocess.PIPE,
+        )
+        for n in range(2)
+    ]
+    errors = [(await p.communicate())[1].decode() for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], errors
+    async with AuditStore.from_url(database_url) as store:
+        assert len(await store.history("asset0")) == len(await store.history("asset1")) == 1
+
+
+# ---- recording and reading -----------------------------------------------------------
+async def test_begin_finish_and_history(audit_store: AuditStore) -> None:
+    first = await audit_store.begin(attempt("k1", previous_cover_url="https://old/1.jpg"))
+    await audit_store.finish(
+        first, status=Status.SUCCEEDED, asset_title="Launch", request_id="req-1"
+    )
+    second = await audit_store.begin(attempt("k2", n=2, source=Source.COMMAND))
+    await audit_store.finish(
+        second, status=Status.FAILED, error_code="VOD.10062", error_msg="bad url"
+    )
+    await audit_store.begin(attempt("k3", asset="other"))
+
+    newest, oldest = await audit_store.history("a1")
+    assert (newest.id, oldest.id) == (second, first)
+    assert oldest.status is Status.SUCCEEDED
+    assert oldest.asset_title == "Launch"
+    assert oldest.previous_cover_url == "https://old/1.jpg"
+    assert oldest.request_id == "req-1"
+    assert oldest.source is Source.BUTTON
+    assert oldest.finished_at is not None and oldest.finished_at >= oldest.requested_at
+    assert oldest.requested_at.tzinfo is UTC
+    assert abs(datetime.now(UTC) - oldest.requested_at) < timedelta(minutes=1)
+    assert (newest.status, newest.error_code, newest.error_msg) == (
+        Status.FAILED, "VOD.10062", "bad url"
+    )
+    assert newest.snapshot_url.endswith("/2.jpg")
+    assert [r.asset_id for r in await audit_store.history("other")] == ["other"]
+
+
+async def test_history_limit(audit_store: AuditStore) -> None:
+    ids = []
+    for n in range(5):
+        ids.append(await audit_store.begin(attempt(f"k{n}", n=n)))
+        await audit_store.finish(ids[-1], status=Status.SUCCEEDED)
+    assert [r.id for r in await audit_store.history("a1", limit=3)] == ids[::-1][:3]
+
+
+async def test_finish_rejects_unknown_ids_and_statuses(audit_store: AuditStore) -> None:
+    change = await audit_store.begin(attempt())
+    with pytest.raises(ValueError, match="succeeded or failed"):
+        await audit_store.finish(change, status=Status.PENDING)
+    with pytest.raises(LookupError):
+        await audit_store.finish(change + 100, status=Status.SUCCEEDED)
+
+
+async def test_record_denied(audit_store: AuditStore) -> None:
+    reason = "Only listed users may change covers. Ask an admin to add your id U9."
+    denied = attempt("k1", user_id="U9")
+    first = await audit_store.record_denied(denied, reason)
+    second = await audit_store.record_denied(denied, reason)  # a Slack retry: recorded too
+    newest, oldest = await audit_store.history("a1")
+    assert (newest.id, oldest.id) == (second, first)
+    assert oldest.status is Status.DENIED
+    assert (oldest.user_id, oldest.error_code, oldest.error_msg) == ("U9", "DENIED", reason)
+    assert oldest.idempotency_key is None
+    assert oldest.finished_at == oldest.requested_at
+    # A denial holds neither the key nor the asset.
+    assert await audit_store.begin(denied)
+
+
+# ---- exactly once, and the asset hold ----------------------------------------------------
+async def test_repeated_key_is_a_duplicate(audit_store: AuditStore) -> None:
+    change = await audit_store.begin(attempt("k1"))
+    with pytest.raises(DuplicateChange) as pending:
+        await audit_store.begin(attempt("k1"))
+    assert pending.value.existing.id == change
+    assert pending.value.existing.status is Status.PENDING
+
+    await audit_store.finish(change, status=Status.SUCCEEDED)
+    with pytest.raises(DuplicateChange) as done:
+        await audit_store.begin(attempt("k1", asset="elsewhere"))
+    assert done.value.existing.status is Status.SUCCEEDED
+
+
+async def test_asset_is_busy_while_a_change_is_pending(audit_store: AuditStore) -> None:
+    change = await audit_store.begin(attempt("k1"))
+    with pytest.raises(AssetBusy) as busy:
+        await audit_store.begin(attempt("k2", n=2, user_id="U2"))
+    assert (busy.value.pending.id, busy.value.pending.user_id) == (change, "U1")
+    assert await audit_store.begin(attempt("k3", asset="a2"))  # other assets are free
+
+    await audit_store.finish(change, status=Status.FAILED, error_code="VOD.10062")
+    assert await audit_store.begin(attempt("k2", n=2, user_id="U2"))
+
+
+async def test_one_key_from_many_processes_wins_once(database_url: str) -> None:
+    async with AuditStore.from_url(database_url) as first:
+        await first.migrate()
+    stores = [AuditStore.from_url(database_url) for _ in range(8)]
+    try:
+        outcomes = await asyncio.gather(
+            *(store.begin(attempt("same")) for store in stores), return_exceptions=True
+        )
+        winners = [o for o in outcomes if isinstance(o, int)]
+        assert len(winners) == 1, outcomes
+        assert all(
+            isinstance(o, DuplicateChange) and o.existing.id == winners[0]
+            for o in outcomes
+            if o not in winners
+        ), outcomes
+
+        busy = await asyncio.gather(
+            *(store.begin(attempt(f"k{n}", asset="a2")) for n, store in enumerate(stores)),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, int) for o in busy) == 1, busy
+        assert sum(isinstance(o, AssetBusy) for o in busy) == len(stores) - 1, busy
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
+
+
+# ---- interrupted changes ---------------------------------------------------------------
+async def test_expire_stale_marks_old_pending_changes_failed(database_url: str) -> None:
+    now = datetime.now(UTC)
+    async with AuditStore.from_url(database_url) as store:
+        await store.migrate()
+        store._clock = lambda: now - timedelta(hours=1)
+        old = await store.begin(attempt("k1"))
+        done = await store.begin(attempt("k2", asset="a2"))
+        await store.finish(done, status=Status.SUCCEEDED)
+        store._clock = lambda: now
+        fresh = await store.begin(attempt("k3", asset="a3"))
+
+        assert await store.expire_stale(timedelta(minutes=30)) == 1
+        assert await store.expire_stale(timedelta(minutes=30)) == 0
+        (expired,) = await store.history("a1")
+        assert (expired.id, expired.status, expired.error_code) == (
+            old, Status.FAILED, "INTERRUPTED"
+        )
+        assert expired.error_msg and "try again" in expired.error_msg
+        assert expired.finished_at == now
+        assert (await store.history("a2"))[0].status is Status.SUCCEEDED
+        assert (await store.history("a3"))[0].id == fresh
+
+        # The real outcome, arriving late, still wins over the guess.
+        await store.finish(old, status=Status.SUCCEEDED, request_id="late")
+        assert (await store.history("a1"))[0].status is Status.SUCCEEDED
+
+
+async def test_begin_ignores_a_stale_hold(database_url: str) -> None:
+    async with AuditStore.from_url(database_url, stale_after=timedelta(minutes=5)) as store:
+        await store.migrate()
+        now = datetime.now(UTC)
+        store._clock = lambda: now - timedelta(minutes=6)
+        crashed = await store.begin(attempt("k1"))
+        store._clock = lambda: now - timedelta(minutes=4)
+        recent = await store.begin(attempt("k2", asset="a2"))
+        store._clock = lambda: now
+
+        change = await store.begin(attempt("k3", n=3))
+        with pytest.raises(AssetBusy) as busy:
+            await store.begin(attempt("k4", asset="a2"))
+        assert busy.value.pending.id == recent
+        newest, oldest = await store.history("a1")
+        assert (newest.id, newest.status) == (change, Status.PENDING)
+        assert (oldest.id, oldest.status, oldest.error_code) == (
+            crashed, Status.FAILED, "INTERRUPTED"
+        )
+
+
+# ---- when the store cannot be written ---------------------------------------------------
+async def test_unwritable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where a directory should be")
+    async with AuditStore.from_url(f"sqlite:///{blocker / 'audit.db'}") as store:
+        for call in (store.migrate(), store.ping(), store.begin(attempt()),
+                     store.record_denied(attempt(), "no")):
+            with pytest.raises(StoreUnavailable) as failure:
+                await call
+            message = str(failure.value)
+            assert "audit store" in message
+            assert str(blocker / "audit.db") in message
+            assert "unable to open database file" in message
+
+
+@pytest.mark.postgres
+async def test_unreachable_postgres_is_unavailable_without_the_password(
+    postgres_url: str,
+) -> None:
+    url = "postgresql://setcover:hunter2-secret@127.0.0.1:1/audit"
+    async with AuditStore.from_url(url) as store:
+        for call in (store.ping(), store.begin(attempt()), store.history("a1")):
+            with pytest.raises(StoreUnavailable) as failure:
+                await call
+            message = str(failure.value)
+            assert "PostgreSQL database audit on 127.0.0.1:1" in message
+            assert "hunter2" not in message
+            assert "hunter2" not in repr(failure.value.__cause__ or "")
+
+
+# ---- DATABASE_URL ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("sqlite:///setcover.db", "sqlite+aiosqlite:///setcover.db"),
+        ("sqlite:////var/lib/setcover.db", "sqlite+aiosqlite:////var/lib/setcover.db"),
+        ("postgres://u:p@db:5432/x", "postgresql+asyncpg://u:***@db:5432/x"),
+        ("postgresql://u@db/x?sslmode=require", "postgresql+asyncpg://u@db/x?ssl=require"),
+        ("postgresql+psycopg://u@db/x", "postgresql+psycopg://u@db/x"),
+    ],
+)
+def test_database_urls_get_an_async_driver(given: str, used: str) -> None:
+    assert async_url(given).render_as_string(hide_password=True) == used
+
+
+@pytest.mark.parametrize("given", ["mysql://u@db/x", "not a url", "postgresql+psycopg2://db/x"])
+def test_unsupported_database_urls_are_refused(given: str) -> None:
+    with pytest.raises(ValueError, match="DATABASE_URL"):
+        AuditStore.from_url(given)
