@@ -16,7 +16,6 @@ message that names the store (never its password) and what went wrong.
 from __future__ import annotations
 
 import asyncio
-import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -43,14 +42,12 @@ from bot.store.records import (
 )
 from bot.store.tables import cover_changes
 
-log = logging.getLogger(__name__)
-
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant: every process migrating the same PostgreSQL database takes this lock.
 MIGRATION_LOCK_ID = 0x5E7C0FE5
-DEFAULT_STALE_AFTER = timedelta(minutes=5)
+DEFAULT_STALE_AFTER = timedelta(minutes=10)
 INTERRUPTED = "INTERRUPTED"
 INTERRUPTED_MSG = (
     "The bot stopped before VOD answered, so this change was never confirmed. "
@@ -136,10 +133,7 @@ class AuditStore:
         async def expire(connection: AsyncConnection) -> int:
             return await self._expire(connection, self._clock() - older_than)
 
-        expired = await self._write(expire, doing="expire stale changes in")
-        if expired:
-            log.warning("marked %d interrupted cover change(s) as failed", expired)
-        return expired
+        return await self._write(expire, doing="expire stale changes in")
 
     # ---- recording -----------------------------------------------------------------
     async def record_denied(self, attempt: Attempt, reason: str) -> int:
@@ -168,6 +162,8 @@ class AuditStore:
         Raises `DuplicateChange` (key seen before), `AssetBusy` (another change of the
         asset is pending) or `StoreUnavailable`.
         """
+        if not attempt.idempotency_key:
+            raise ValueError("begin() needs an idempotency key: it is what makes it once")
         for _ in range(_BEGIN_ATTEMPTS):
             try:
                 return await self._write(

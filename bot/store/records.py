@@ -34,9 +34,12 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Attempt:
-    """A change someone asked for, before anything happened."""
+    """A change someone asked for, before anything happened.
 
-    idempotency_key: str
+    `idempotency_key` may be None only for an attempt that is denied (never recorded).
+    """
+
+    idempotency_key: str | None
     team_id: str
     channel_id: str
     user_id: str
