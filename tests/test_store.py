@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -125,6 +127,8 @@ async def test_begin_finish_and_history(audit_store: AuditStore) -> None:
     )
     assert newest.snapshot_url.endswith("/2.jpg")
     assert [r.asset_id for r in await audit_store.history("other")] == ["other"]
+    assert await audit_store.get(first) == oldest
+    assert await audit_store.get(first + 1000) is None
 
 
 async def test_history_limit(audit_store: AuditStore) -> None:
@@ -307,3 +311,20 @@ def test_database_urls_get_an_async_driver(given: str, used: str) -> None:
 def test_unsupported_database_urls_are_refused(given: str) -> None:
     with pytest.raises(ValueError, match="DATABASE_URL"):
         AuditStore.from_url(given)
+
+
+# ---- the PostgreSQL fixtures themselves --------------------------------------------------
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 error"), ("", "1 skipped")])
+def test_missing_postgres_skips_locally_and_fails_in_ci(ci: str, outcome: str) -> None:
+    test_id = "tests/test_store.py::test_migrate_from_empty_then_again[postgresql]"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_id],
+        cwd=PROJECT,
+        env=os.environ | {"TEST_POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/x", "CI": ci},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert outcome in result.stdout, result.stdout + result.stderr
+    assert (result.returncode != 0) == (ci == "true")
