@@ -131,6 +131,14 @@ async def test_begin_finish_and_history(audit_store: AuditStore) -> None:
     assert await audit_store.get(first + 1000) is None
 
 
+async def test_long_titles_and_messages_are_kept_whole(audit_store: AuditStore) -> None:
+    title, message = "T" * 3000, "E" * 5000
+    change = await audit_store.begin(attempt(asset="a" * 200))
+    await audit_store.finish(change, status=Status.FAILED, asset_title=title, error_msg=message)
+    (record,) = await audit_store.history("a" * 200)
+    assert (record.asset_title, record.error_msg) == (title, message)
+
+
 async def test_history_limit(audit_store: AuditStore) -> None:
     ids = []
     for n in range(5):

@@ -21,6 +21,8 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # Always inside migrate()'s transaction, SQLite's too (BEGIN IMMEDIATE).
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()
