@@ -30,10 +30,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ class Policy:
         self._lookups: dict[str, asyncio.Task[frozenset[str]]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any, slack_client: AsyncWebClient | None) -> Policy:
+    def from_settings(cls, settings: Settings, slack_client: AsyncWebClient | None) -> Policy:
         """The policy of `Settings`; `slack_client` reads user groups (None: groups fail)."""
         return cls(
             users=settings.setcover_allowed_users,
