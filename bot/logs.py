@@ -32,3 +32,6 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    # Alembic narrates every migration step at INFO; only its warnings matter here.
+    alembic_level = max(logging.WARNING, logging.getLevelName(settings.log_level))
+    logging.getLogger("alembic").setLevel(alembic_level)

@@ -163,6 +163,13 @@ class VodClient:
         )
         return parse_asset_list(_json_object(response))
 
+    async def count_assets(self) -> int:
+        """How many assets the library holds: one cheap read that proves endpoint,
+        project and credentials (used by `setcover-bot check`)."""
+        response = await self._send("GET", "/asset/list", query={"page": "0", "size": "1"})
+        total = _json_object(response).get("total")
+        return total if isinstance(total, int) else 0
+
     async def set_cover(self, thumbnail_url: str) -> str | None:
         """Make the snapshot at `thumbnail_url` its asset's cover; VOD's `X-Request-Id`."""
         ref = parse_snapshot_url(thumbnail_url, self._snapshot_hosts)

@@ -1,0 +1,261 @@
+"""The one path that changes a cover: authorize → record pending → VOD → record the outcome.
+
+The slash command, the buttons and the command line all call `CoverService.change`, so
+every change is authorized the same way, goes through the same client and is on record.
+No record, no change: if the store cannot be written, VOD is never called.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.policy import Decision, Policy
+from bot.store import (
+    AssetBusy,
+    Attempt,
+    AuditStore,
+    ChangeRecord,
+    DuplicateChange,
+    Source,
+    Status,
+    StoreUnavailable,
+)
+from bot.vod.client import VodClient
+from bot.vod.errors import VodError
+from bot.vod.models import Asset, AssetSummary
+from bot.vod.snapshot_url import parse_snapshot_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, and where: the three things the policy decides on."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class CoverRequest:
+    actor: Actor
+    snapshot_url: str
+    source: Source
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Changed:
+    asset_id: str
+    asset_title: str
+    snapshot_url: str
+    previous_cover_url: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class Failed:
+    asset_id: str
+    error: VodError
+
+
+@dataclass(frozen=True)
+class Denied:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The same request (same idempotency key) was already taken; nothing was done again."""
+
+    existing: ChangeRecord
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another change of this asset is in flight; this one was not started."""
+
+    pending: ChangeRecord
+
+
+@dataclass(frozen=True)
+class NotRecorded:
+    """The audit store could not be written, so the change was refused."""
+
+    reason: str
+
+
+Outcome = Changed | Failed | Denied | Duplicate | Busy | NotRecorded
+
+
+class CoverService:
+    """Authorizes, records and performs cover changes; the Slack app and CLI only call this."""
+
+    def __init__(
+        self, *, vod: VodClient, store: AuditStore, policy: Policy, snapshot_hosts: list[str]
+    ) -> None:
+        self.vod = vod
+        self.store = store
+        self.policy = policy
+        self.snapshot_hosts = snapshot_hosts
+
+    async def authorize(self, actor: Actor, *, asset_id: str, source: Source) -> Decision:
+        """Ask the policy; a denial is recorded (best effort: a denial needs no record)."""
+        decision = await self.policy.check(actor.team_id, actor.channel_id, actor.user_id)
+        if not decision.allowed:
+            await self._record_denied(actor, asset_id=asset_id, snapshot_url="", source=source,
+                                      reason=decision.reason)
+        return decision
+
+    async def change(self, request: CoverRequest) -> Outcome:
+        """Set the cover once, whatever the number of times the same request arrives.
+
+        The Slack policy applies to Slack users; the command line runs with the operator's
+        own cloud credentials, so it is recorded but not asked. Raises `SnapshotUrlError`
+        for a URL that may not become a cover (nothing recorded: it names no asset of ours).
+        """
+        ref = parse_snapshot_url(request.snapshot_url, self.snapshot_hosts)
+        actor = request.actor
+        decision = (
+            Decision(allowed=True, reason="")
+            if request.source is Source.CLI
+            else await self.policy.check(actor.team_id, actor.channel_id, actor.user_id)
+        )
+        if not decision.allowed:
+            await self._record_denied(actor, asset_id=ref.asset_id, snapshot_url=ref.url,
+                                      source=request.source, reason=decision.reason)
+            return Denied(decision.reason)
+
+        attempt = Attempt(
+            idempotency_key=request.idempotency_key,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
+            asset_id=ref.asset_id,
+            snapshot_url=ref.url,
+            source=request.source,
+        )
+        try:
+            change_id = await self.store.begin(attempt)
+        except DuplicateChange as exc:
+            return Duplicate(exc.existing)
+        except AssetBusy as exc:
+            return Busy(exc.pending)
+        except StoreUnavailable as exc:
+            log.error("cover change refused, audit store unavailable: %s", exc)
+            return NotRecorded(str(exc))
+
+        asset: Asset | None = None
+        try:
+            asset = await self.vod.get_asset(ref.asset_id)
+            request_id = await self.vod.set_cover(ref.url)
+        except VodError as exc:
+            await self._finish(change_id, Status.FAILED, asset, error=exc)
+            return Failed(ref.asset_id, exc)
+        except BaseException:
+            await self._finish(change_id, Status.FAILED, asset, error=None)
+            raise
+        await self._finish(change_id, Status.SUCCEEDED, asset, request_id=request_id)
+        return Changed(
+            asset_id=ref.asset_id,
+            asset_title=asset.title,
+            snapshot_url=ref.url,
+            previous_cover_url=asset.cover_url,
+            request_id=request_id,
+        )
+
+    async def get_asset(self, asset_id: str) -> Asset:
+        return await self.vod.get_asset(asset_id)
+
+    async def search(self, words: str) -> list[AssetSummary]:
+        return await self.vod.search_assets(words)
+
+    async def history(self, asset_id: str, limit: int = 10) -> list[ChangeRecord]:
+        return await self.store.history(asset_id, limit=limit)
+
+    async def _finish(
+        self,
+        change_id: int,
+        status: Status,
+        asset: Asset | None,
+        *,
+        error: VodError | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Record how the change ended; a failure to record is logged, VOD already acted."""
+        if status is Status.FAILED and error is None:
+            code, message = "INTERRUPTED", "the change was interrupted before VOD answered"
+        else:
+            code = error.code if error else None
+            message = error.message if error else None
+        try:
+            await self.store.finish(
+                change_id,
+                status=status,
+                asset_title=asset.title if asset else None,
+                previous_cover_url=asset.cover_url if asset else None,
+                error_code=code,
+                error_msg=message,
+                request_id=error.request_id if error else request_id,
+            )
+        except StoreUnavailable:
+            log.exception("could not record the outcome of change %s (%s)", change_id, status)
+
+    async def _record_denied(
+        self, actor: Actor, *, asset_id: str, snapshot_url: str, source: Source, reason: str
+    ) -> None:
+        attempt = Attempt(
+            idempotency_key=None,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
+            asset_id=asset_id,
+            snapshot_url=snapshot_url,
+            source=source,
+        )
+        try:
+            await self.store.record_denied(attempt, reason)
+        except StoreUnavailable:
+            log.warning("could not record a denied attempt by %s", actor.user_id)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What one process holds for its whole life: one VOD client, one store, one policy."""
+
+    settings: Settings
+    vod: VodClient
+    store: AuditStore
+    policy: Policy
+    covers: CoverService
+
+
+#: A pending row older than this belongs to a process that died mid-change.
+STALE_AFTER = timedelta(minutes=10)
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, slack_client: AsyncWebClient | None
+) -> AsyncIterator[Services]:
+    """Open the process's client and store (migrated, stale rows expired), then close them."""
+    policy = Policy.from_settings(settings, slack_client)
+    async with VodClient.from_settings(settings) as vod, AuditStore.from_url(
+        settings.database_url
+    ) as store:
+        await store.migrate()
+        expired = await store.expire_stale(STALE_AFTER)
+        if expired:
+            log.warning("marked %d interrupted cover change(s) as failed", expired)
+        covers = CoverService(
+            vod=vod, store=store, policy=policy, snapshot_hosts=settings.vod_snapshot_hosts
+        )
+        yield Services(settings=settings, vod=vod, store=store, policy=policy, covers=covers)
