@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from bot.config import Settings
 from bot.covers import open_services
-from bot.slack.app import build_app, make_web_client
+from bot.slack.app import build_app, open_web_client
 from bot.slack.request import SlackRequest
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,9 @@ class SlackEventsHandler(AsyncSlackRequestHandler):
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = make_web_client(settings)
-        async with open_services(settings, client) as services:
+        async with open_web_client(settings) as client, open_services(
+            settings, client
+        ) as services:
             bolt_app, runtime = build_app(settings, services, client=client)
             app.state.services = services
             app.state.runtime = runtime

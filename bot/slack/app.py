@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,12 +33,23 @@ log = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 30.0
 
 
-def make_web_client(settings: Settings) -> AsyncWebClient:
+def make_web_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, retries for rate limits and server errors."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=10, session=session
+    )
     client.retry_handlers = retry_handlers()
     return client
+
+
+@asynccontextmanager
+async def open_web_client(settings: Settings) -> AsyncIterator[AsyncWebClient]:
+    """The process's Web API client on one aiohttp session, which `response_url` posts share."""
+    async with aiohttp.ClientSession() as session:
+        yield make_web_client(settings, session)
 
 
 @dataclass
@@ -45,10 +58,11 @@ class Runtime:
 
     settings: Settings
     covers: CoverService
+    http: aiohttp.ClientSession | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def response_url(self, url: str | None) -> ResponseUrl:
-        return ResponseUrl(url)
+        return ResponseUrl(url, session=self.http)
 
     def spawn(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl, *, replace: bool) -> None:
         """Run `work` after the acknowledgement; its errors are reported through `reply`."""
@@ -96,7 +110,7 @@ def build_app(
         process_before_response=False,
         request_verification_enabled=not settings.socket_mode,
     )
-    runtime = Runtime(settings=settings, covers=services.covers)
+    runtime = Runtime(settings=settings, covers=services.covers, http=client.session)
     commands.register(app, runtime)
     actions.register(app, runtime)
 
@@ -104,7 +118,7 @@ def build_app(
     async def on_error(
         error: Exception, body: dict[str, Any], response: BoltResponse | None
     ) -> BoltResponse | None:
-        await ResponseUrl(body.get("response_url")).send(describe_error(error))
+        await runtime.response_url(body.get("response_url")).send(describe_error(error))
         return BoltResponse(status=200, body="") if response is not None else None
 
     return app, runtime

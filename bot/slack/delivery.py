@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -40,8 +41,12 @@ def retry_handlers() -> list[Any]:
 class ResponseUrl:
     """One interaction's `response_url`; `None` (nothing to answer to) sends nothing."""
 
-    def __init__(self, url: str | None, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str | None, *, session: aiohttp.ClientSession | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         self.url = url
+        self.session = session
         self.timeout = timeout
         self.posts = 0
 
@@ -57,7 +62,7 @@ class ResponseUrl:
             "response_type": "in_channel" if in_channel else "ephemeral",
             "replace_original": replace,
         }
-        client = AsyncWebhookClient(self.url, timeout=int(self.timeout),
+        client = AsyncWebhookClient(self.url, timeout=int(self.timeout), session=self.session,
                                     retry_handlers=retry_handlers())
         self.posts += 1
         try:

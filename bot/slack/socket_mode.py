@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.covers import open_services
-from bot.slack.app import build_app, make_web_client
+from bot.slack.app import build_app, open_web_client
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    client = make_web_client(settings)
-    async with open_services(settings, client) as services:
+    async with open_web_client(settings) as client, open_services(
+        settings, client
+    ) as services:
         app, runtime = build_app(settings, services, client=client)
         handler = make_handler(app, settings)
         await handler.connect_async()
