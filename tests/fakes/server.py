@@ -58,7 +58,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
 
 
 async def async_wait_until(
-    predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02
+    predicate: Callable[[], Any],
+    timeout: float = 10.0,  # noqa: ASYNC109 - a polling deadline, as in wait_until
+    interval: float = 0.02,
 ) -> Any:
     """`wait_until` for async tests: polls without blocking the event loop."""
     deadline = time.monotonic() + timeout

@@ -134,7 +134,8 @@ class FakeSlack:
         refusal = self._image_refusal(record)
         if refusal:
             return refusal
-        return {"ok": True, "channel": record.body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
+        ts = f"1700000000.{next(self._ts):06d}"
+        return {"ok": True, "channel": record.body.get("channel"), "ts": ts}
 
     def _image_refusal(self, record: Recorded) -> dict[str, Any] | None:
         """Slack's answer when it cannot download an image of the message, else None."""
