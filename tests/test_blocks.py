@@ -197,6 +197,12 @@ def test_denied_names_the_user_id() -> None:
     assert "U0X" in text and "Only #leads may." in text
 
 
+def test_denied_keeps_the_policy_mentions_clickable() -> None:
+    reason = "Only members of <!subteam^S0LEADS> may change video covers in <#C0COVERS>."
+    section_text = blocks.denied(reason=reason, user_id="U0X")["blocks"][0]["text"]["text"]
+    assert "<!subteam^S0LEADS>" in section_text and "<#C0COVERS>" in section_text
+
+
 def test_unknown_error_gets_an_id_and_no_details() -> None:
     text = json.dumps(describe_error(RuntimeError("password=hunter2")))
     assert "hunter2" not in text and "Error id" in text

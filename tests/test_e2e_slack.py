@@ -7,122 +7,21 @@ fakes. The graceful-shutdown test starts a process of its own.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.slack import blocks
 from tests.fakes.server import wait_until
-from tests.fakes.slack_server import FakeSlack, Recorded
+from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
-from tests.slack_requests import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    USER_ID,
-    click_body,
-    command_body,
-    signature_headers,
-)
+from tests.processes import CLEAN_EXITS, ServedBot
+from tests.slack_requests import USER_ID, command_body, signature_headers
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
-#: uvicorn shuts down gracefully on SIGTERM, then re-raises the signal so that the parent
-#: sees how the process ended: exit by SIGTERM after a clean shutdown is a success.
-CLEAN_EXITS = (0, -signal.SIGTERM)
-_OUR_PREFIXES = ("SLACK_", "VOD_", "IAM_", "SETCOVER_", "DATABASE_URL", "PORT", "LOG_")
-
-
-def console_script() -> str:
-    found = shutil.which("setcover-bot") or str(Path(sys.executable).parent / "setcover-bot")
-    assert Path(found).exists(), "install the project: pip install -e ."
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServedBot:
-    """A `setcover-bot serve` process and the requests Slack would send it."""
-
-    def __init__(self, workdir: Path, vod: FakeVod, slack: FakeSlack) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.slack = slack
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_OUR_PREFIXES)}
-        env |= vod.settings_env("aksk") | {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "SETCOVER_ALLOWED_USERS": USER_ID,
-            "DATABASE_URL": f"sqlite:///{workdir}/audit.db",
-            "PORT": str(self.port),
-            "LOG_LEVEL": "INFO",
-        }
-        self.log = (workdir / "bot.log").open("w+b")
-        self.process = subprocess.Popen(
-            [console_script(), "serve"], cwd=workdir, env=env,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self.http = httpx.Client(base_url=self.url, timeout=10)
-        try:
-            wait_until(self._healthy, timeout=30, interval=0.1)
-        except AssertionError:
-            self.stop()
-            raise AssertionError(f"the bot did not start:\n{self.output()}") from None
-
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"the bot exited ({self.process.returncode}):\n{self.output()}")
-        try:
-            return self.http.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.http.close()
-        return self.process.returncode
-
-    # ---- what Slack does ------------------------------------------------------------
-    def post(self, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        return self.http.post("/slack/events", content=body,
-                              headers=headers or signature_headers(body))
-
-    def command(self, text: str, **kwargs: str) -> tuple[httpx.Response, str]:
-        url = self.slack.new_response_url()
-        return self.post(command_body(text, response_url=url, **kwargs)), url
-
-    def click(self, message: Recorded, **select: object) -> tuple[httpx.Response, str]:
-        url = self.slack.new_response_url()
-        return self.post(click_body(message.blocks, response_url=url, **select)), url  # type: ignore[arg-type]
-
-    def posts(self, url: str, count: int = 1) -> list[Recorded]:
-        return wait_until(lambda: (p := self.slack.posts_to(url)) and len(p) >= count and p)
-
-
 @pytest.fixture(scope="module")
 def served(
     tmp_path_factory: pytest.TempPathFactory, _vod_server: FakeVod, _slack_server: FakeSlack

@@ -423,9 +423,13 @@ def _retry_actions(asset_id: str, snapshot_url: str) -> dict[str, Any]:
 
 
 def denied(*, reason: str, user_id: str) -> Message:
-    """Who may do this, and the requester's id so an admin can add them."""
+    """Who may do this, and the requester's id so an admin can add them.
+
+    `reason` is the policy's own mrkdwn (it mentions the allowed groups and channels as
+    `<!subteam^S…>` and `<#C…>`), so it is not escaped.
+    """
     return message(f"You may not change video covers here. {reason}", [
-        section(f":no_entry: You may not change video covers here. {esc(reason)}"),
+        section(f":no_entry: You may not change video covers here. {reason}"),
         context(f"Your Slack user id is `{esc(user_id)}`: an admin can add it to "
                 "`SETCOVER_ALLOWED_USERS`."),
     ])

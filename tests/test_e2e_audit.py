@@ -1,0 +1,183 @@
+"""End to end, issue 5: who may change covers, exactly once, and never without a record.
+
+Bots are started as users start them (`setcover-bot serve`), several of them on one
+PostgreSQL database where the test is about processes sharing a store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.fakes.server import wait_until
+from tests.fakes.slack_server import FakeSlack
+from tests.fakes.vod_server import FakeVod
+from tests.processes import CLEAN_EXITS, ServedBot, run_cli
+from tests.slack_requests import USER_ID, click_body, signature_headers
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+INTRUDER = "U0INTRUDER"
+StartBot = Callable[..., ServedBot]
+
+
+@pytest.fixture
+def start_bot(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> Iterator[StartBot]:
+    """Start bots with `start_bot(**settings)`; each is stopped, and checked, afterwards."""
+    started: list[ServedBot] = []
+
+    def start(**settings: str) -> ServedBot:
+        workdir = tmp_path / f"bot{len(started)}"
+        workdir.mkdir()
+        bot = ServedBot(workdir, fake_vod, fake_slack, settings)
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:
+        assert bot.stop() in CLEAN_EXITS, bot.output()
+        assert "Traceback" not in bot.output(), bot.output()
+
+
+def test_an_unauthorized_command_and_click_never_reach_vod(
+    start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    bot = start_bot()
+
+    _, url = bot.command(KEYNOTE, user_id=INTRUDER)
+    (denial,) = bot.posts(url)
+    assert denial.body["response_type"] == "ephemeral"
+    assert "may not change video covers" in denial.text and INTRUDER in denial.all_text()
+    assert fake_vod.api_requests == []
+
+    _, url = bot.command(KEYNOTE)  # the editor may: a picker
+    (picker,) = bot.posts(url)
+    _, click_url = bot.click(picker, text="Use as cover", user_id=INTRUDER)
+    denial = bot.posts(click_url, 2)[-1]
+    assert INTRUDER in denial.all_text() and "may not change video covers" in denial.text
+    assert fake_vod.requests_to("/asset/cover") == [] and fake_vod.cover_changes == []
+
+    history = run_cli("history", KEYNOTE, env=bot.settings, cwd=Path(bot.log.name).parent)
+    lines = history.stdout.splitlines()
+    assert len(lines) == 2 and all("denied" in line and INTRUDER in line for line in lines)
+
+
+def test_no_rule_means_nobody_and_the_log_says_which_setting(
+    start_bot: StartBot, fake_vod: FakeVod
+) -> None:
+    bot = start_bot(SETCOVER_ALLOWED_USERS="")
+
+    _, url = bot.command(KEYNOTE)
+    (denial,) = bot.posts(url)
+    assert "SETCOVER_ALLOWED_USERS" in denial.text and USER_ID in denial.all_text()
+    assert "nobody may change covers: set SETCOVER_ALLOWED_USERS" in bot.output()
+    assert fake_vod.api_requests == []
+
+
+def test_a_user_group_member_may_and_a_failed_lookup_denies(
+    start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    fake_slack.usergroups = {"S0LEADS": ["U0LEAD"]}
+    bot = start_bot(SETCOVER_ALLOWED_USERS="", SETCOVER_ALLOWED_USERGROUPS="S0LEADS")
+
+    _, url = bot.command(KEYNOTE, user_id="U0LEAD")
+    (picker,) = bot.posts(url)
+    assert "Use as cover" in picker.all_text()
+    assert [c.body["usergroup"] for c in fake_slack.api_calls("usergroups.users.list")] == [
+        "S0LEADS"]
+
+    fake_slack.usergroups_error = "ratelimited"
+    _, url = bot.command(KEYNOTE, user_id="U0OTHER")
+    (denial,) = bot.posts(url)
+    assert "<!subteam^S0LEADS>" in denial.all_text() and "U0OTHER" in denial.all_text()
+
+
+def test_the_same_click_twice_at_once_changes_the_cover_once(
+    start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    bot = start_bot()
+    _, url = bot.command(KEYNOTE)
+    (picker,) = bot.posts(url)
+    fake_vod.latency["/asset/cover"] = 0.3
+    click_url = fake_slack.new_response_url()
+    body = click_body(picker.blocks, response_url=click_url, text="Use as cover")
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda _: bot.post(body).status_code, range(2)))
+
+    assert statuses == [200, 200]
+    wait_until(lambda: any(p.body["response_type"] == "in_channel"
+                           for p in fake_slack.posts_to(click_url)))
+    time.sleep(0.5)
+    assert len(fake_vod.cover_changes) == 1
+    in_channel = [p for p in fake_slack.posts_to(click_url)
+                  if p.body["response_type"] == "in_channel"]
+    assert len(in_channel) == 1
+    assert _said_already_done(fake_slack, click_url)
+
+
+def test_two_processes_on_one_postgresql_make_one_change(
+    start_bot: StartBot, postgres_url: str, fake_vod: FakeVod, fake_slack: FakeSlack,
+) -> None:
+    first = start_bot(DATABASE_URL=postgres_url)
+    second = start_bot(DATABASE_URL=postgres_url)
+    _, url = first.command(KEYNOTE)
+    (picker,) = first.posts(url)
+    fake_vod.latency["/asset/cover"] = 0.3
+    click_url = fake_slack.new_response_url()
+    body = click_body(picker.blocks, response_url=click_url, text="Use as cover", nth=2)
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda bot: bot.post(body, signature_headers(body)).status_code,
+                                 [first, second]))
+
+    assert statuses == [200, 200]
+    wait_until(lambda: any(p.body["response_type"] == "in_channel"
+                           for p in fake_slack.posts_to(click_url)))
+    time.sleep(0.5)
+    [change] = fake_vod.cover_changes
+    assert _said_already_done(fake_slack, click_url)
+    for bot in (first, second):
+        _, history_url = bot.command(f"history {KEYNOTE}")
+        (history,) = bot.posts(history_url)
+        assert change.thumbnail_url in history.all_text()
+        assert "succeeded" in history.all_text().lower()
+
+
+def test_an_unwritable_store_refuses_the_change(
+    start_bot: StartBot, postgres_url: str, fake_vod: FakeVod, fake_slack: FakeSlack,
+) -> None:
+    bot = start_bot(DATABASE_URL=postgres_url)
+    _, url = bot.command(KEYNOTE)
+    (picker,) = bot.posts(url)
+    _make_read_only(postgres_url)
+
+    _, click_url = bot.click(picker, text="Use as cover")
+
+    refusal = bot.posts(click_url, 2)[-1]
+    assert refusal.body["response_type"] == "ephemeral"
+    assert "not* changed" in refusal.all_text() and "audit log cannot be written" in refusal.text
+    assert fake_vod.requests_to("/asset/cover") == [] and fake_vod.cover_changes == []
+
+
+def _said_already_done(fake_slack: FakeSlack, response_url: str) -> bool:
+    """The repeated click was recognised as the same one (not merely told to wait)."""
+    return any("already" in post.text for post in fake_slack.posts_to(response_url))
+
+
+def _make_read_only(database_url: str) -> None:
+    """Every new transaction in that database is read-only; its open connections are cut."""
+    name = database_url.rpartition("/")[2]
+    admin_url = database_url.rpartition("/")[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (name,),
+        )
