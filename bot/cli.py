@@ -16,7 +16,8 @@ import asyncio
 import getpass
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.covers import (
@@ -37,6 +38,7 @@ from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: str = args.command or "serve"
     if command == "serve":
         return _serve(settings)
-    runner: Callable[[Settings, argparse.Namespace], Awaitable[int]] = _COMMANDS[command]
+    runner: Command = _COMMANDS[command]
     try:
         return asyncio.run(runner(settings, args))
     except KeyboardInterrupt:
@@ -171,7 +173,7 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_REFUSED if failures else EXIT_OK
 
 
-_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
+_COMMANDS: dict[str, Command] = {
     "snapshots": _snapshots,
     "set-cover": _set_cover,
     "history": _history,

@@ -191,11 +191,10 @@ class CoverService:
         request_id: str | None = None,
     ) -> None:
         """Record how the change ended; a failure to record is logged, VOD already acted."""
+        code: str | None = error.code if error else None
+        message: str | None = error.message if error else None
         if status is Status.FAILED and error is None:
             code, message = "INTERRUPTED", "the change was interrupted before VOD answered"
-        else:
-            code = error.code if error else None
-            message = error.message if error else None
         try:
             await self.store.finish(
                 change_id,

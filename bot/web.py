@@ -45,8 +45,8 @@ class SlackEventsHandler(AsyncSlackRequestHandler):
         body = (await req.body()).decode("utf-8", errors="replace")
         bolt_request = SlackRequest(
             body=body,
-            query=req.query_params,  # type: ignore[arg-type]
-            headers=req.headers,  # type: ignore[arg-type]
+            query=req.query_params,
+            headers=req.headers,
         )
         bolt_response = await self.app.async_dispatch(bolt_request)
         return to_starlette_response(bolt_response)

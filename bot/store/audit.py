@@ -206,7 +206,7 @@ class AuditStore:
             "error_msg": error_msg,
             "request_id": request_id,
         }
-        values = {name: value for name, value in given.items() if value is not None}
+        values: dict[str, object] = {k: v for k, v in given.items() if v is not None}
         values |= {"status": status.value, "finished_at": self._clock()}
 
         async def update(connection: AsyncConnection) -> int:
