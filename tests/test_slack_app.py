@@ -186,8 +186,8 @@ async def test_search_payload_is_not_mistaken_for_interactivity(
 
 
 async def test_history_lists_the_last_changes(bot: Bot, fake_vod: FakeVod) -> None:
-    await bot.command(snapshot_url(AVATAR, "sample", 0))
-    await async_wait_until(lambda: fake_vod.cover_changes)
+    _, change_url = await bot.command(snapshot_url(AVATAR, "sample", 0))
+    await bot.posts(change_url)  # the outcome is posted once the change is recorded
     _, url = await bot.command(f"history {AVATAR}")
     (history,) = await bot.posts(url)
     assert_valid(history)
@@ -331,6 +331,20 @@ async def test_unknown_clicks_and_health(bot: Bot) -> None:
     assert (await bot.http.get("/healthz")).status_code == 200
     ready = await bot.http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["store"] == "ok"
+
+
+@pytest.mark.parametrize("action_id", ["use_cover:0", "picker_page:next", "pick_asset:0"])
+async def test_a_button_with_an_unreadable_value_says_it_is_out_of_date(
+    bot: Bot, fake_vod: FakeVod, action_id: str
+) -> None:
+    message = Recorded("x", {"blocks": [{"type": "actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Tampered"},
+         "action_id": action_id, "value": "not what the bot wrote"}]}]}, {})
+    response, url = await bot.click(message, text="Tampered")
+    assert response.status_code == 200
+    (answer,) = await bot.posts(url)
+    assert answer.body["response_type"] == "ephemeral" and "out of date" in answer.text
+    assert fake_vod.api_requests == []
 
 
 async def _quiet(bot: Bot, url: str, count: int) -> None:

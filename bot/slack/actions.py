@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
 
     from bot.slack.app import Runtime
+    from bot.slack.delivery import ResponseUrl
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ def _clicked(body: dict[str, Any]) -> dict[str, Any]:
     return actions[0]
 
 
+def _out_of_date(runtime: Runtime, reply: ResponseUrl) -> None:
+    """A button whose value we cannot read (an old or tampered message): say so."""
+    runtime.spawn(reply.send(blocks.error_message(
+        f"That button is out of date. Run `{blocks.COMMAND}` again.")), reply, replace=False)
+
+
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def use_cover(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -42,8 +49,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         reply = runtime.response_url(body.get("response_url"))
         asset_id, nonce = value.get("a"), value.get("n")
         if not asset_id or not nonce:
-            runtime.spawn(reply.send(blocks.error_message(
-                "That button is out of date. Run the command again.")), reply, replace=False)
+            _out_of_date(runtime, reply)
             return
         index = value.get("i")
         runtime.spawn(flows.change_cover(
@@ -57,6 +63,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         value = blocks.decode(_clicked(body).get("value"))
         reply = runtime.response_url(body.get("response_url"))
         if not value.get("a"):
+            _out_of_date(runtime, reply)
             return
         page = value.get("p")
         runtime.spawn(flows.show_picker(
@@ -70,6 +77,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         value = blocks.decode(_clicked(body).get("value"))
         reply = runtime.response_url(body.get("response_url"))
         if not value.get("a"):
+            _out_of_date(runtime, reply)
             return
         runtime.spawn(flows.show_picker(
             runtime, flows.action_actor(body), reply, str(value["a"]), source="button",
