@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.store.records import ChangeRecord
 from bot.vod.errors import VodError
 from bot.vod.models import Asset, AssetSummary, Snapshot
 
@@ -312,13 +313,13 @@ def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
     return message(f"{len(assets)} video(s) match {words}", blocks)
 
 
-def history(asset_id: str, records: Sequence[Any]) -> Message:
-    """The last changes of an asset, newest first; `records` are `ChangeRecord`s."""
+def history(asset_id: str, records: Sequence[ChangeRecord]) -> Message:
+    """The last changes of an asset, newest first."""
     if not records:
         return message(f"No cover changes recorded for {asset_id}", [section(
             f"No cover changes of `{esc(asset_id)}` are on record."
         )])
-    title = next((r.asset_title for r in records if getattr(r, "asset_title", None)), None)
+    title = next((r.asset_title for r in records if r.asset_title), None)
     name = f"*{esc(title)}* (`{esc(asset_id)}`)" if title else f"`{esc(asset_id)}`"
     blocks = [section(f"Last {len(records)} cover change(s) of {name}, newest first:")]
     for index, record in enumerate(records[: MAX_BLOCKS - 1]):
@@ -326,7 +327,7 @@ def history(asset_id: str, records: Sequence[Any]) -> Message:
         who = f"<@{record.user_id}>" if _is_slack_user(record.user_id) else \
             f"`{esc(record.user_id)}`"
         snapshot = link(record.snapshot_url, "snapshot") if record.snapshot_url else "no snapshot"
-        source = getattr(record.source, "value", record.source)
+        source = record.source.value
         blocks.append(context(
             f"{slack_date(record.requested_at)} · {who} · {snapshot} · {status} · via {source}",
             block=block_id(BlockId.HISTORY_ENTRY, index),
@@ -338,10 +339,10 @@ _STATUS_ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "denied": "
                  "pending": ":hourglass_flowing_sand:"}
 
 
-def _status_text(record: Any) -> str:
-    status = str(getattr(record.status, "value", record.status))
+def _status_text(record: ChangeRecord) -> str:
+    status = record.status.value
     text = f"{_STATUS_ICONS.get(status, '')} {status}".strip()
-    if getattr(record, "error_code", None):
+    if record.error_code:
         text += f" (`{esc(record.error_code)}`)"
     return text
 

@@ -127,7 +127,7 @@ async def change_cover(
         case Duplicate():
             existing = outcome.existing
             await reply.send(blocks.duplicate(
-                asset_id=existing.asset_id, status=_value(existing.status),
+                asset_id=existing.asset_id, status=existing.status.value,
                 error_code=existing.error_code), replace=from_picker)
         case Busy():
             await reply.send(blocks.busy(asset_id=asset_id,
@@ -151,7 +151,3 @@ async def history(runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: 
         return
     records = await runtime.covers.history(asset_id)
     await reply.send(blocks.history(asset_id, records))
-
-
-def _value(status: Any) -> str:
-    return str(getattr(status, "value", status))
