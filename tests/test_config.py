@@ -143,3 +143,12 @@ def test_overrides_as_arguments(env) -> None:
     settings = load_settings(**{k.lower(): v for k, v in {**BASE, **TOKEN}.items()},
                              vod_timeout_s=2.5)
     assert isinstance(settings, Settings) and settings.vod_timeout_s == 2.5
+
+
+def test_an_unsupported_database_url_is_named_with_the_accepted_forms() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, vod_endpoint="https://vod.example.com",
+                      vod_project_id="p", vod_auth_token="t",
+                      database_url="mysql://admin:hunter2@db/covers")
+    assert "postgresql://" in caught.value.problems["DATABASE_URL"]
+    assert "hunter2" not in str(caught.value)
