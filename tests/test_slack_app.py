@@ -369,3 +369,36 @@ async def test_a_change_in_flight_holds_the_asset(bot: Bot, fake_vod: FakeVod) -
     assert_valid(busy)
     await bot.posts(first, 3)
     assert len(fake_vod.cover_changes) == 1
+
+
+ODD_TEXTS = [
+    "x" * 10_000,
+    "<@U0SOMEONE>",
+    "<#C0CHAN|video>",
+    "<!here>",
+    "history ../../etc/passwd",
+    "history",
+    "search",
+    "search " + "long " * 100,
+    "🎬 新しい動画",
+    "&lt;script&gt;",
+    "payload=%7B%22type%22%3A%22block_actions%22%7D",
+    "<https://355.cdn-vod.huaweicloud.com/x.jpg|",
+    "https://",
+    "\u0000\u200b",
+]
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+async def test_odd_command_text_gets_a_clear_answer_and_no_vod_call(
+    bot: Bot, fake_vod: FakeVod, text: str
+) -> None:
+    response, url = await bot.command(text)
+
+    assert response.status_code == 200
+    answer = json.dumps(response.json()) if response.text else ""
+    if not answer:  # answered later, through response_url
+        answer = "\n".join(post.all_text() for post in await bot.posts(url))
+    assert "Traceback" not in answer
+    assert "search <words>" in answer or "No video title matches" in answer
+    assert [r for r in fake_vod.api_requests if not r.path.endswith("/asset/list")] == []
