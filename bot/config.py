@@ -14,9 +14,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.store.engine import async_url
-
 CommaList = Annotated[list[str], NoDecode]
+#: The DATABASE_URL schemes the audit store takes (bot.store.engine maps them to drivers).
+DATABASE_SCHEMES = frozenset({
+    "sqlite", "sqlite+aiosqlite",
+    "postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg",
+})
 
 
 class ConfigError(Exception):
@@ -113,7 +116,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _usable_database(cls, value: str) -> str:
-        async_url(value)  # raises ValueError naming the accepted forms
+        # Checked by scheme here, so that loading settings does not load the store's
+        # libraries; bot.store.engine maps each of these schemes to its async driver.
+        scheme = value.strip().partition("://")[0].lower()
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                "expected sqlite:///file.db or postgresql://user:password@host:5432/database"
+            )
         return value
 
     @field_validator("log_level")

@@ -336,3 +336,10 @@ def test_missing_postgres_skips_locally_and_fails_in_ci(ci: str, outcome: str) -
     )
     assert outcome in result.stdout, result.stdout + result.stderr
     assert (result.returncode != 0) == (ci == "true")
+
+
+def test_the_settings_accept_exactly_the_schemes_the_store_has_drivers_for() -> None:
+    from bot.config import DATABASE_SCHEMES
+    from bot.store.engine import ASYNC_DRIVERS
+
+    assert set(ASYNC_DRIVERS) == DATABASE_SCHEMES

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 5.0
 
-_ASYNC_DRIVERS = {
+ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
     "postgres": "postgresql+asyncpg",
@@ -43,7 +43,7 @@ def async_url(database_url: str) -> URL:
             "DATABASE_URL is not a database URL; expected sqlite:///file.db or "
             "postgresql://user:password@host:5432/database"
         ) from None
-    driver = _ASYNC_DRIVERS.get(url.drivername)
+    driver = ASYNC_DRIVERS.get(url.drivername)
     if driver is None:
         raise ValueError(
             f"DATABASE_URL scheme {url.drivername!r} is not supported; expected "
