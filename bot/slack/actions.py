@@ -58,30 +58,22 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             source="button", from_picker=True,
         ), reply, replace=True)
 
-    async def picker_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def open_picker(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """"Pick a cover" posts an asset's picker; Previous/Next replaces the page shown."""
         await ack()
-        value = blocks.decode(_clicked(body).get("value"))
+        clicked = _clicked(body)
+        value = blocks.decode(clicked.get("value"))
         reply = runtime.response_url(body.get("response_url"))
         if not value.get("a"):
             _out_of_date(runtime, reply)
             return
+        paging = str(clicked.get("action_id", "")).startswith(ActionId.PICKER_PAGE)
         page = value.get("p")
         runtime.spawn(flows.show_picker(
             runtime, flows.action_actor(body), reply, str(value["a"]), source="button",
-            page=page if isinstance(page, int) else 0, nonce=value.get("n"), replace=True,
+            page=page if isinstance(page, int) else 0, nonce=value.get("n"), replace=paging,
             images=value.get("m") != 0,
-        ), reply, replace=True)
-
-    async def pick_asset(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        value = blocks.decode(_clicked(body).get("value"))
-        reply = runtime.response_url(body.get("response_url"))
-        if not value.get("a"):
-            _out_of_date(runtime, reply)
-            return
-        runtime.spawn(flows.show_picker(
-            runtime, flows.action_actor(body), reply, str(value["a"]), source="button",
-        ), reply, replace=False)
+        ), reply, replace=paging)
 
     async def other_click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -89,6 +81,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
     app.action(_matching(ActionId.USE_COVER))(use_cover)
     app.action(_matching(ActionId.TRY_AGAIN))(use_cover)
-    app.action(_matching(ActionId.PICKER_PAGE))(picker_page)
-    app.action(_matching(ActionId.PICK_ASSET))(pick_asset)
+    app.action(_matching(ActionId.PICKER_PAGE))(open_picker)
+    app.action(_matching(ActionId.PICK_ASSET))(open_picker)
     app.action(re.compile(".*"))(other_click)
