@@ -100,6 +100,16 @@ class ServedBot:
         except httpx.TransportError:
             return False
 
+    def assert_clean_exit(self) -> None:
+        """Stopped by SIGTERM cleanly, no stack trace, and no secret in anything it logged."""
+        code = self.stop()
+        output = self.output()
+        assert code in CLEAN_EXITS, output
+        assert "Traceback" not in output, output
+        for name in ("VOD_SK", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IAM_PASSWORD"):
+            secret = self.settings.get(name)
+            assert not secret or secret not in output, f"{name} appears in the log"
+
     def output(self) -> str:
         self.log.flush()
         self.log.seek(0)

@@ -17,7 +17,7 @@ import pytest
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
-from tests.processes import CLEAN_EXITS, ServedBot, run_cli
+from tests.processes import ServedBot, run_cli
 from tests.slack_requests import USER_ID, click_body, signature_headers
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
@@ -41,8 +41,7 @@ def start_bot(
 
     yield start
     for bot in started:
-        assert bot.stop() in CLEAN_EXITS, bot.output()
-        assert "Traceback" not in bot.output(), bot.output()
+        bot.assert_clean_exit()
 
 
 def test_an_unauthorized_command_and_click_never_reach_vod(

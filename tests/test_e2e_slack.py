@@ -17,7 +17,7 @@ from bot.slack import blocks
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
-from tests.processes import CLEAN_EXITS, ServedBot
+from tests.processes import ServedBot
 from tests.slack_requests import USER_ID, command_body, signature_headers
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
@@ -28,8 +28,7 @@ def served(
 ) -> Iterator[ServedBot]:
     bot = ServedBot(tmp_path_factory.mktemp("served"), _vod_server, _slack_server)
     yield bot
-    assert bot.stop() in CLEAN_EXITS, bot.output()
-    assert "Traceback" not in bot.output(), bot.output()
+    bot.assert_clean_exit()
 
 
 @pytest.fixture
@@ -158,9 +157,7 @@ def test_sigterm_finishes_the_change_under_way(
         _, click_url = bot.click(picker, text="Use as cover")
         wait_until(lambda: fake_vod.requests_to("/asset/cover"))
     finally:
-        code = bot.stop()
-    assert code in CLEAN_EXITS, bot.output()
-    assert "Traceback" not in bot.output(), bot.output()
+        bot.assert_clean_exit()
     assert len(fake_vod.cover_changes) == 1
     assert [p.body["response_type"] for p in fake_slack.posts_to(click_url)] == [
         "ephemeral", "in_channel", "ephemeral"]
