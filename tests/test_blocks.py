@@ -78,6 +78,7 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         ("denied", blocks.denied(reason="Ask in #video-leads.", user_id="U123")),
         ("busy", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9", snapshot_url=snap_url(1))),
         ("not recorded", blocks.not_recorded(asset_id=ASSET_ID)),
+        ("store unavailable", blocks.store_unavailable()),
         ("error", blocks.error_message("Boom", error_id="abc123")),
         ("describe vod", describe_error(error)),
         ("describe url", describe_error(SnapshotUrlError("no"))),

@@ -180,3 +180,32 @@ def _make_read_only(database_url: str) -> None:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
             (name,),
         )
+
+
+def test_readyz_says_unready_while_the_store_cannot_be_reached(
+    start_bot: StartBot, postgres_url: str, fake_vod: FakeVod,
+) -> None:
+    bot = start_bot(DATABASE_URL=postgres_url)
+    assert bot.http.get("/readyz").status_code == 200
+
+    _refuse_connections(postgres_url)
+
+    ready = bot.http.get("/readyz")
+    assert ready.status_code == 503 and ready.json() == {"ok": False, "store": "unavailable"}
+    assert bot.http.get("/healthz").status_code == 200
+    _, url = bot.command(f"history {KEYNOTE}")
+    (answer,) = bot.posts(url)
+    assert "audit log cannot be reached" in answer.text
+    assert "Traceback" not in answer.all_text()
+
+
+def _refuse_connections(database_url: str) -> None:
+    """The database takes no new connections, and its open ones are cut."""
+    name = database_url.rpartition("/")[2]
+    admin_url = database_url.rpartition("/")[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (name,),
+        )

@@ -463,12 +463,20 @@ def busy(*, asset_id: str, pending_user_id: str | None, snapshot_url: str | None
     return message(f"Another cover change of {asset_id} is in progress.", blocks)
 
 
-def not_recorded(*, asset_id: str | None) -> Message:
-    what = f"of `{esc(asset_id)}` " if asset_id else ""
+def not_recorded(*, asset_id: str) -> Message:
+    """A change refused because its record could not be written."""
     return message("The cover was not changed: the audit log cannot be written.", [section(
-        f":no_entry: The cover {what}was *not* changed: the audit log cannot be written right "
-        "now, and covers are never changed without a record. Try again later, or tell an "
-        "admin."
+        f":no_entry: The cover of `{esc(asset_id)}` was *not* changed: the audit log cannot "
+        "be written right now, and covers are never changed without a record. Try again "
+        "later, or tell an admin."
+    )])
+
+
+def store_unavailable() -> Message:
+    """Anything else that needed the audit log while it could not be reached."""
+    return message("The audit log cannot be reached right now.", [section(
+        ":no_entry: The audit log cannot be reached right now, so this cannot be done; "
+        "nothing was changed. Try again later, or tell an admin."
     )])
 
 

@@ -31,7 +31,7 @@ def describe_error(error: BaseException) -> blocks.Message:
         return msg
     if isinstance(error, StoreUnavailable):
         log.error("audit store unavailable: %s", error)
-        return blocks.not_recorded(asset_id=None)
+        return blocks.store_unavailable()
     error_id = uuid.uuid4().hex[:8]
     log.error("unexpected error %s", error_id, exc_info=error)
     return blocks.error_message(
