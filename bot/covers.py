@@ -159,11 +159,16 @@ class CoverService:
             request_id = await self.vod.set_cover(ref.url)
         except VodError as exc:
             await self._finish(change_id, Status.FAILED, asset, error=exc)
+            log.warning("change %s: cover of %s by %s (%s) failed: %s %s [request id %s]",
+                        change_id, ref.asset_id, actor.user_id, request.source, exc.code,
+                        exc.message, exc.request_id)
             return Failed(ref.asset_id, exc)
         except BaseException:
             await self._finish(change_id, Status.FAILED, asset, error=None)
             raise
         await self._finish(change_id, Status.SUCCEEDED, asset, request_id=request_id)
+        log.info("change %s: cover of %s set by %s (%s) to %s [request id %s]",
+                 change_id, ref.asset_id, actor.user_id, request.source, ref.url, request_id)
         return Changed(
             asset_id=ref.asset_id,
             asset_title=asset.title,
