@@ -155,7 +155,7 @@ def test_an_unwritable_store_refuses_the_change(
     bot = start_bot(DATABASE_URL=postgres_url)
     _, url = bot.command(KEYNOTE)
     (picker,) = bot.posts(url)
-    _make_read_only(postgres_url)
+    _alter_database(postgres_url, "SET default_transaction_read_only = on")
 
     _, click_url = bot.click(picker, text="Use as cover")
 
@@ -170,12 +170,12 @@ def _said_already_done(fake_slack: FakeSlack, response_url: str) -> bool:
     return any("already" in post.text for post in fake_slack.posts_to(response_url))
 
 
-def _make_read_only(database_url: str) -> None:
-    """Every new transaction in that database is read-only; its open connections are cut."""
+def _alter_database(database_url: str, change: str) -> None:
+    """`ALTER DATABASE <it> <change>`, and cut its open connections so it holds at once."""
     name = database_url.rpartition("/")[2]
     admin_url = database_url.rpartition("/")[0] + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        admin.execute(f'ALTER DATABASE "{name}" {change}')
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
             (name,),
@@ -188,7 +188,7 @@ def test_readyz_says_unready_while_the_store_cannot_be_reached(
     bot = start_bot(DATABASE_URL=postgres_url)
     assert bot.http.get("/readyz").status_code == 200
 
-    _refuse_connections(postgres_url)
+    _alter_database(postgres_url, "ALLOW_CONNECTIONS false")
 
     ready = bot.http.get("/readyz")
     assert ready.status_code == 503 and ready.json() == {"ok": False, "store": "unavailable"}
@@ -197,15 +197,3 @@ def test_readyz_says_unready_while_the_store_cannot_be_reached(
     (answer,) = bot.posts(url)
     assert "audit log cannot be reached" in answer.text
     assert "Traceback" not in answer.all_text()
-
-
-def _refuse_connections(database_url: str) -> None:
-    """The database takes no new connections, and its open ones are cut."""
-    name = database_url.rpartition("/")[2]
-    admin_url = database_url.rpartition("/")[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (name,),
-        )
