@@ -16,7 +16,8 @@ import asyncio
 import getpass
 import sys
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
@@ -82,6 +83,13 @@ def _serve(settings: Settings) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    # The store is migrated here first so that an unreachable database is one clear line,
+    # not the server's start-up traceback; the server's own migration is then a no-op.
+    try:
+        asyncio.run(_prepare_store(settings))
+    except StoreUnavailable as exc:
+        print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     if settings.socket_mode:
         from bot.slack.socket_mode import run
 
@@ -128,10 +136,21 @@ async def _set_cover(settings: Settings, args: argparse.Namespace) -> int:
     return _report(outcome)
 
 
+@asynccontextmanager
+async def _migrated_store(settings: Settings) -> AsyncIterator[AuditStore]:
+    async with AuditStore.from_url(settings.database_url) as store:
+        await store.migrate()
+        yield store
+
+
+async def _prepare_store(settings: Settings) -> None:
+    async with _migrated_store(settings):
+        pass
+
+
 async def _history(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        async with AuditStore.from_url(settings.database_url) as store:
-            await store.migrate()
+        async with _migrated_store(settings) as store:
             records = await store.history(args.asset_id)
     except StoreUnavailable as exc:
         print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
@@ -156,8 +175,7 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
             failures += 1
             print(f"FAIL  VOD: {_describe_vod_error(exc)}")
     try:
-        async with AuditStore.from_url(settings.database_url) as store:
-            await store.migrate()
+        async with _migrated_store(settings) as store:
             await store.ping()
         print("ok    audit store: reachable and migrated")
     except StoreUnavailable as exc:

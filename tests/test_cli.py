@@ -149,3 +149,15 @@ def test_serve_without_slack_settings_says_what_is_missing(
 
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_serve_with_an_unreachable_store_says_so_in_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    settings = env | {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                      "DATABASE_URL": "postgresql://setcover:hunter2@127.0.0.1:1/audit"}
+    result = run_cli("serve", env=settings, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "audit store cannot be used" in result.stderr and "127.0.0.1:1" in result.stderr
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr

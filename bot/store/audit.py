@@ -117,7 +117,7 @@ class AuditStore:
 
         # This process: Alembic keeps its migration context in a module global.
         async with _alembic_lock():
-            await self._write(upgrade, doing="migrate")
+            await self._transaction(upgrade, doing="migrate")
 
     async def ping(self) -> None:
         """Raise `StoreUnavailable` unless the store answers and its table is there."""
@@ -125,7 +125,7 @@ class AuditStore:
         async def probe(connection: AsyncConnection) -> None:
             await connection.execute(sa.select(sa.func.count()).select_from(cover_changes))
 
-        await self._write(probe, doing="reach")
+        await self._transaction(probe, doing="reach")
 
     async def expire_stale(self, older_than: timedelta) -> int:
         """Mark pending changes older than `older_than` failed (`INTERRUPTED`); how many."""
@@ -133,7 +133,7 @@ class AuditStore:
         async def expire(connection: AsyncConnection) -> int:
             return await self._expire(connection, self._clock() - older_than)
 
-        return await self._write(expire, doing="expire stale changes in")
+        return await self._transaction(expire, doing="expire stale changes in")
 
     # ---- recording -----------------------------------------------------------------
     async def record_denied(self, attempt: Attempt, reason: str) -> int:
@@ -154,7 +154,7 @@ class AuditStore:
             )
             return int(result.scalar_one())
 
-        return await self._write(insert, doing="record a denied change in")
+        return await self._transaction(insert, doing="record a denied change in")
 
     async def begin(self, attempt: Attempt) -> int:
         """Record `attempt` as pending and hold its asset; the change id.
@@ -166,7 +166,7 @@ class AuditStore:
             raise ValueError("begin() needs an idempotency key: it is what makes it once")
         for _ in range(_BEGIN_ATTEMPTS):
             try:
-                return await self._write(
+                return await self._transaction(
                     lambda connection: self._begin(connection, attempt),
                     doing="record the change in",
                     conflicts_raise=True,
@@ -215,7 +215,7 @@ class AuditStore:
             )
             return result.rowcount
 
-        if not await self._write(update, doing="record the outcome in"):
+        if not await self._transaction(update, doing="record the outcome in"):
             raise LookupError(f"no cover change with id {change_id}")
 
     # ---- reading -------------------------------------------------------------------
@@ -232,7 +232,7 @@ class AuditStore:
             result = await connection.execute(query)
             return [_record(row) for row in result.mappings()]
 
-        return await self._write(read, doing="read the history from")
+        return await self._transaction(read, doing="read the history from")
 
     async def get(self, change_id: int) -> ChangeRecord | None:
         """The change with this id, if any."""
@@ -240,7 +240,7 @@ class AuditStore:
         async def read(connection: AsyncConnection) -> ChangeRecord | None:
             return await _one(connection, cover_changes.c.id == change_id)
 
-        return await self._write(read, doing="read")
+        return await self._transaction(read, doing="read")
 
     # ---- internals -----------------------------------------------------------------
     async def _begin(self, connection: AsyncConnection, attempt: Attempt) -> int:
@@ -293,7 +293,7 @@ class AuditStore:
         )
         return result.rowcount
 
-    async def _write(
+    async def _transaction(
         self,
         work: Callable[[AsyncConnection], Awaitable[T]],
         *,
