@@ -14,6 +14,8 @@ schema changes are transactional.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 5.0
+#: Pause between tries to switch a new SQLite file to WAL (blocks only at first connect).
+WAL_RETRY_S = 0.02
 
 ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -88,7 +92,7 @@ def _make_sqlite_concurrent(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
@@ -96,3 +100,20 @@ def _make_sqlite_concurrent(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL once (it persists); retry while another process switches it.
+
+    SQLite answers "database is locked" at once, without its busy handler, when two
+    processes open a new file and both ask for WAL; the second one only has to wait.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
