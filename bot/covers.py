@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -111,8 +111,8 @@ class CoverService:
         """Ask the policy; a denial is recorded (best effort: a denial needs no record)."""
         decision = await self.policy.check(actor.team_id, actor.channel_id, actor.user_id)
         if not decision.allowed:
-            await self._record_denied(actor, asset_id=asset_id, snapshot_url="", source=source,
-                                      reason=decision.reason)
+            attempt = _attempt(actor, asset_id=asset_id, snapshot_url="", source=source)
+            await self._record_refused(attempt, Status.DENIED, decision.reason)
         return decision
 
     async def change(self, request: CoverRequest) -> Outcome:
@@ -129,25 +129,26 @@ class CoverService:
             if request.source is Source.CLI
             else await self.policy.check(actor.team_id, actor.channel_id, actor.user_id)
         )
+        attempt = _attempt(actor, asset_id=ref.asset_id, snapshot_url=ref.url,
+                           source=request.source)
         if not decision.allowed:
-            await self._record_denied(actor, asset_id=ref.asset_id, snapshot_url=ref.url,
-                                      source=request.source, reason=decision.reason)
+            await self._record_refused(attempt, Status.DENIED, decision.reason)
             return Denied(decision.reason)
 
-        attempt = Attempt(
-            idempotency_key=request.idempotency_key,
-            team_id=actor.team_id,
-            channel_id=actor.channel_id,
-            user_id=actor.user_id,
-            asset_id=ref.asset_id,
-            snapshot_url=ref.url,
-            source=request.source,
-        )
         try:
-            change_id = await self.store.begin(attempt)
+            change_id = await self.store.begin(
+                replace(attempt, idempotency_key=request.idempotency_key)
+            )
         except DuplicateChange as exc:
+            await self._record_refused(
+                attempt, Status.DUPLICATE, f"the same request as change {exc.existing.id}"
+            )
             return Duplicate(exc.existing)
         except AssetBusy as exc:
+            await self._record_refused(
+                attempt, Status.BUSY,
+                f"change {exc.pending.id} by {exc.pending.user_id} of this asset was pending",
+            )
             return Busy(exc.pending)
         except StoreUnavailable as exc:
             log.error("cover change refused, audit store unavailable: %s", exc)
@@ -213,22 +214,25 @@ class CoverService:
         except StoreUnavailable:
             log.exception("could not record the outcome of change %s (%s)", change_id, status)
 
-    async def _record_denied(
-        self, actor: Actor, *, asset_id: str, snapshot_url: str, source: Source, reason: str
-    ) -> None:
-        attempt = Attempt(
-            idempotency_key=None,
-            team_id=actor.team_id,
-            channel_id=actor.channel_id,
-            user_id=actor.user_id,
-            asset_id=asset_id,
-            snapshot_url=snapshot_url,
-            source=source,
-        )
+    async def _record_refused(self, attempt: Attempt, status: Status, reason: str) -> None:
+        """Best effort: nothing was done, so a refusal needs no record to be safe."""
         try:
-            await self.store.record_denied(attempt, reason)
+            await self.store.record_refused(attempt, status, reason)
         except StoreUnavailable:
-            log.warning("could not record a denied attempt by %s", actor.user_id)
+            log.warning("could not record a %s attempt by %s", status, attempt.user_id)
+
+
+def _attempt(actor: Actor, *, asset_id: str, snapshot_url: str, source: Source) -> Attempt:
+    """The attempt as refused attempts record it: no idempotency key."""
+    return Attempt(
+        idempotency_key=None,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        user_id=actor.user_id,
+        asset_id=asset_id,
+        snapshot_url=snapshot_url,
+        source=source,
+    )
 
 
 @dataclass(frozen=True)
@@ -242,8 +246,18 @@ class Services:
     covers: CoverService
 
 
-#: A pending row older than this belongs to a process that died mid-change.
-STALE_AFTER = timedelta(minutes=10)
+#: Slack for the store writes and clock differences between hosts sharing a database.
+STALE_MARGIN = timedelta(seconds=60)
+
+
+def stale_after(settings: Settings) -> timedelta:
+    """How old a pending change can be before no live process can still be making it.
+
+    A change makes two VOD calls (asset details, then the PUT); each gives up within its
+    retry budget plus at most one attempt's timeout.
+    """
+    per_call = settings.vod_retry_budget_s + settings.vod_timeout_s
+    return timedelta(seconds=2 * per_call) + STALE_MARGIN
 
 
 @asynccontextmanager
@@ -253,12 +267,12 @@ async def open_services(
     """Open the process's client and store (migrated, stale rows expired), then close them."""
     policy = Policy.from_settings(settings, slack_client)
     async with VodClient.from_settings(settings) as vod, AuditStore.from_url(
-        settings.database_url
+        settings.database_url, stale_after=stale_after(settings)
     ) as store:
         await store.migrate()
-        expired = await store.expire_stale(STALE_AFTER)
+        expired = await store.expire_stale()
         if expired:
-            log.warning("marked %d interrupted cover change(s) as failed", expired)
+            log.warning("marked %d interrupted cover change(s) as unknown", expired)
         covers = CoverService(
             vod=vod, store=store, policy=policy, snapshot_hosts=settings.vod_snapshot_hosts
         )

@@ -7,12 +7,16 @@ import dataclasses
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection
 
 from bot.store import (
     AssetBusy,
@@ -23,8 +27,9 @@ from bot.store import (
     Status,
     StoreUnavailable,
 )
+from bot.store.audit import MIGRATIONS
 from bot.store.engine import async_url, create_engine
-from bot.store.tables import metadata
+from bot.store.tables import cover_changes, metadata
 
 PROJECT = Path(__file__).resolve().parent.parent
 SNAPSHOT = "https://1.cdn-vod.huaweicloud.com/p/asset/{asset}/snapshot/sample/{n}.jpg"
@@ -102,9 +107,10 @@ async def test_two_processes_start_at_once(database_url: str) -> None:
 
 # ---- recording and reading -----------------------------------------------------------
 async def test_begin_finish_and_history(audit_store: AuditStore) -> None:
-    first = await audit_store.begin(attempt("k1", previous_cover_url="https://old/1.jpg"))
+    first = await audit_store.begin(attempt("k1"))
     await audit_store.finish(
-        first, status=Status.SUCCEEDED, asset_title="Launch", request_id="req-1"
+        first, status=Status.SUCCEEDED, asset_title="Launch", request_id="req-1",
+        previous_cover_url="https://old/1.jpg",
     )
     second = await audit_store.begin(attempt("k2", n=2, source=Source.COMMAND))
     await audit_store.finish(
@@ -149,8 +155,9 @@ async def test_history_limit(audit_store: AuditStore) -> None:
 
 async def test_finish_rejects_unknown_ids_and_statuses(audit_store: AuditStore) -> None:
     change = await audit_store.begin(attempt())
-    with pytest.raises(ValueError, match="succeeded or failed"):
-        await audit_store.finish(change, status=Status.PENDING)
+    for status in (Status.PENDING, Status.DENIED, Status.BUSY, Status.DUPLICATE):
+        with pytest.raises(ValueError, match="succeeded, failed or unknown"):
+            await audit_store.finish(change, status=status)
     with pytest.raises(LookupError):
         await audit_store.finish(change + 100, status=Status.SUCCEEDED)
 
@@ -158,8 +165,9 @@ async def test_finish_rejects_unknown_ids_and_statuses(audit_store: AuditStore) 
 async def test_record_denied(audit_store: AuditStore) -> None:
     reason = "Only listed users may change covers. Ask an admin to add your id U9."
     denied = attempt("k1", user_id="U9")
-    first = await audit_store.record_denied(denied, reason)
-    second = await audit_store.record_denied(denied, reason)  # a Slack retry: recorded too
+    first = await audit_store.record_refused(denied, Status.DENIED, reason)
+    # A Slack retry: recorded too.
+    second = await audit_store.record_refused(denied, Status.DENIED, reason)
     newest, oldest = await audit_store.history("a1")
     assert (newest.id, oldest.id) == (second, first)
     assert oldest.status is Status.DENIED
@@ -168,6 +176,83 @@ async def test_record_denied(audit_store: AuditStore) -> None:
     assert oldest.finished_at == oldest.requested_at
     # A denial holds neither the key nor the asset.
     assert await audit_store.begin(denied)
+
+
+@pytest.mark.parametrize("status", [Status.BUSY, Status.DUPLICATE])
+async def test_busy_and_duplicate_attempts_are_recorded(
+    audit_store: AuditStore, status: Status
+) -> None:
+    change = await audit_store.begin(attempt("k1"))
+    refused = await audit_store.record_refused(
+        attempt("k2", user_id="U2"), status, f"change {change} was first"
+    )
+    record = await audit_store.get(refused)
+    assert record is not None
+    assert (record.status, record.error_code, record.user_id) == (
+        status, status.value.upper(), "U2"
+    )
+    assert record.idempotency_key is None and record.finished_at == record.requested_at
+    # Neither holds the key, and history leaves out duplicates (they repeat a listed row).
+    listed = [r.status for r in await audit_store.history("a1")]
+    assert listed == ([Status.BUSY, Status.PENDING] if status is Status.BUSY
+                      else [Status.PENDING])
+    with pytest.raises(ValueError, match="denied, busy or duplicate"):
+        await audit_store.record_refused(attempt(), Status.SUCCEEDED, "no")
+
+
+async def test_every_status_fits_the_migrated_schema(audit_store: AuditStore) -> None:
+    """The CHECK constraint the migrations write takes exactly the `Status` members."""
+    for n, status in enumerate(Status):
+        change = await audit_store.begin(attempt(f"k{n}", asset=f"a{n}"))
+        if status is not Status.PENDING:
+            await audit_store._transaction(
+                lambda c, change=change, status=status: c.execute(
+                    cover_changes.update().where(cover_changes.c.id == change)
+                    .values(status=status.value)
+                ),
+                doing="test",
+            )
+        record = await audit_store.get(change)
+        assert record is not None and record.status is status
+    with pytest.raises(StoreUnavailable, match="constraint"):
+        await audit_store._transaction(
+            lambda c: c.execute(cover_changes.update().values(status="lost")), doing="test"
+        )
+
+
+async def test_upgrade_from_0001_makes_interrupted_failures_unknown(database_url: str) -> None:
+    """A database of the first release keeps its rows; its interrupted ones become unknown."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to("0001"))
+            for n, (status, code) in enumerate(
+                [("failed", "INTERRUPTED"), ("failed", "VOD.10062"), ("succeeded", None)]
+            ):
+                await connection.execute(cover_changes.insert().values(
+                    requested_at=datetime.now(UTC), team_id="T1", channel_id="C1",
+                    user_id="U1", asset_id=f"a{n}", snapshot_url="https://x/1.jpg",
+                    source="button", status=status, error_code=code,
+                ))
+    finally:
+        await engine.dispose()
+    async with AuditStore.from_url(database_url) as store:
+        await store.migrate()
+        statuses = [(await store.history(f"a{n}"))[0].status for n in range(3)]
+        assert statuses == [Status.UNKNOWN, Status.FAILED, Status.SUCCEEDED]
+        assert await store.begin(attempt("k1", asset="a0"))  # the partial index is back
+        with pytest.raises(AssetBusy):
+            await store.begin(attempt("k2", asset="a0"))
+
+
+def _upgrade_to(revision: str) -> Callable[[Connection], None]:
+    def upgrade(connection: Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    return upgrade
 
 
 # ---- exactly once, and the asset hold ----------------------------------------------------
@@ -222,9 +307,9 @@ async def test_one_key_from_many_processes_wins_once(database_url: str) -> None:
 
 
 # ---- interrupted changes ---------------------------------------------------------------
-async def test_expire_stale_marks_old_pending_changes_failed(database_url: str) -> None:
+async def test_expire_stale_marks_old_pending_changes_unknown(database_url: str) -> None:
     now = datetime.now(UTC)
-    async with AuditStore.from_url(database_url) as store:
+    async with AuditStore.from_url(database_url, stale_after=timedelta(minutes=30)) as store:
         await store.migrate()
         store._clock = lambda: now - timedelta(hours=1)
         old = await store.begin(attempt("k1"))
@@ -233,11 +318,11 @@ async def test_expire_stale_marks_old_pending_changes_failed(database_url: str) 
         store._clock = lambda: now
         fresh = await store.begin(attempt("k3", asset="a3"))
 
-        assert await store.expire_stale(timedelta(minutes=30)) == 1
-        assert await store.expire_stale(timedelta(minutes=30)) == 0
+        assert await store.expire_stale() == 1
+        assert await store.expire_stale() == 0
         (expired,) = await store.history("a1")
         assert (expired.id, expired.status, expired.error_code) == (
-            old, Status.FAILED, "INTERRUPTED"
+            old, Status.UNKNOWN, "INTERRUPTED"
         )
         assert expired.error_msg and "try again" in expired.error_msg
         assert expired.finished_at == now
@@ -266,7 +351,7 @@ async def test_begin_ignores_a_stale_hold(database_url: str) -> None:
         newest, oldest = await store.history("a1")
         assert (newest.id, newest.status) == (change, Status.PENDING)
         assert (oldest.id, oldest.status, oldest.error_code) == (
-            crashed, Status.FAILED, "INTERRUPTED"
+            crashed, Status.UNKNOWN, "INTERRUPTED"
         )
 
 
@@ -276,7 +361,7 @@ async def test_unwritable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
     blocker.write_text("a file where a directory should be")
     async with AuditStore.from_url(f"sqlite:///{blocker / 'audit.db'}") as store:
         for call in (store.migrate(), store.ping(), store.begin(attempt()),
-                     store.record_denied(attempt(), "no")):
+                     store.record_refused(attempt(), Status.DENIED, "no")):
             with pytest.raises(StoreUnavailable) as failure:
                 await call
             message = str(failure.value)

@@ -5,12 +5,15 @@ A change is written before VOD is called (`begin`, status `pending`) and complet
 processes sharing the database:
 - the idempotency key: a repeated click or a Slack retry gets `DuplicateChange`;
 - the pending asset: while one change of an asset is pending, a different one gets
-  `AssetBusy`. A pending row older than `stale_after` no longer holds its asset (the
-  process that wrote it died): `begin` and `expire_stale` mark it failed, `INTERRUPTED`.
+  `AssetBusy`. A pending row older than `stale_after` no longer holds its asset: no live
+  process takes that long (the caller sets it above its VOD time bound), so the process
+  that wrote it died. `begin` and `expire_stale` mark it `unknown`, `INTERRUPTED` (VOD
+  may have acted); a real outcome arriving later still wins.
 
-Denied attempts are recorded with no idempotency key, so they never hold a key that a
-later, allowed attempt needs. Any database failure becomes `StoreUnavailable` with a
-message that names the store (never its password) and what went wrong.
+Refused attempts (denied, busy, duplicate) are recorded too, with no idempotency key, so
+they never hold a key that a later, allowed attempt needs. Any database failure becomes
+`StoreUnavailable` with a message that names the store (never its password) and what
+went wrong.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.engine import async_url, create_engine, safe_location
 from bot.store.records import (
+    OUTCOME_STATUSES,
+    REFUSED_STATUSES,
     AssetBusy,
     Attempt,
     ChangeRecord,
@@ -47,13 +52,13 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant: every process migrating the same PostgreSQL database takes this lock.
 MIGRATION_LOCK_ID = 0x5E7C0FE5
+#: For callers that know no VOD time bound; the bot passes its own (`bot.covers`).
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 INTERRUPTED = "INTERRUPTED"
 INTERRUPTED_MSG = (
     "The bot stopped before VOD answered, so this change was never confirmed. "
     "Check the video's cover and try again if it did not change."
 )
-FINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED})
 _BEGIN_ATTEMPTS = 3
 
 
@@ -83,11 +88,6 @@ class AuditStore:
             location=safe_location(async_url(database_url)),
             stale_after=stale_after,
         )
-
-    @property
-    def location(self) -> str:
-        """Where the store is, safe to log (no password)."""
-        return self._location
 
     async def __aenter__(self) -> Self:
         return self
@@ -127,24 +127,33 @@ class AuditStore:
 
         await self._transaction(probe, doing="reach")
 
-    async def expire_stale(self, older_than: timedelta) -> int:
-        """Mark pending changes older than `older_than` failed (`INTERRUPTED`); how many."""
+    async def expire_stale(self) -> int:
+        """Mark pending changes older than `stale_after` unknown (`INTERRUPTED`); how many.
+
+        Safe with several processes: only rows no live process can still be working on.
+        """
 
         async def expire(connection: AsyncConnection) -> int:
-            return await self._expire(connection, self._clock() - older_than)
+            return await self._expire(connection, self._clock() - self._stale_after)
 
         return await self._transaction(expire, doing="expire stale changes in")
 
     # ---- recording -----------------------------------------------------------------
-    async def record_denied(self, attempt: Attempt, reason: str) -> int:
-        """Record a refused attempt (no idempotency key); the new row's id."""
+    async def record_refused(self, attempt: Attempt, status: Status, reason: str) -> int:
+        """Record an attempt refused before VOD (denied, busy, duplicate); the row's id.
+
+        The row holds no idempotency key and no asset; its error code is the status.
+        """
+        status = Status(status)
+        if status not in REFUSED_STATUSES:
+            raise ValueError(f"record_refused() takes denied, busy or duplicate, not {status}")
         now = self._clock()
         values = _attempt_values(attempt) | {
             "idempotency_key": None,
-            "status": Status.DENIED.value,
+            "status": status.value,
             "requested_at": now,
             "finished_at": now,
-            "error_code": "DENIED",
+            "error_code": status.value.upper(),
             "error_msg": reason,
         }
 
@@ -154,7 +163,7 @@ class AuditStore:
             )
             return int(result.scalar_one())
 
-        return await self._transaction(insert, doing="record a denied change in")
+        return await self._transaction(insert, doing=f"record a {status} attempt in")
 
     async def begin(self, attempt: Attempt) -> int:
         """Record `attempt` as pending and hold its asset; the change id.
@@ -197,8 +206,8 @@ class AuditStore:
         real answer beats the guess. Values left `None` keep what the row has.
         """
         status = Status(status)
-        if status not in FINAL_STATUSES:
-            raise ValueError(f"finish() takes succeeded or failed, not {status}")
+        if status not in OUTCOME_STATUSES:
+            raise ValueError(f"finish() takes succeeded, failed or unknown, not {status}")
         given = {
             "asset_title": asset_title,
             "previous_cover_url": previous_cover_url,
@@ -220,10 +229,16 @@ class AuditStore:
 
     # ---- reading -------------------------------------------------------------------
     async def history(self, asset_id: str, limit: int = 10) -> list[ChangeRecord]:
-        """The last `limit` changes of `asset_id` (all statuses), newest first."""
+        """The last `limit` attempts on `asset_id`, newest first.
+
+        Duplicates are left out: each repeats a request already listed.
+        """
         query = (
             sa.select(cover_changes)
-            .where(cover_changes.c.asset_id == asset_id)
+            .where(
+                cover_changes.c.asset_id == asset_id,
+                cover_changes.c.status != Status.DUPLICATE.value,
+            )
             .order_by(cover_changes.c.requested_at.desc(), cover_changes.c.id.desc())
             .limit(limit)
         )
@@ -285,7 +300,7 @@ class AuditStore:
                 *where,
             )
             .values(
-                status=Status.FAILED.value,
+                status=Status.UNKNOWN.value,
                 finished_at=self._clock(),
                 error_code=INTERRUPTED,
                 error_msg=INTERRUPTED_MSG,
@@ -350,8 +365,6 @@ def _attempt_values(attempt: Attempt) -> dict[str, Any]:
         "asset_id": attempt.asset_id,
         "snapshot_url": attempt.snapshot_url,
         "source": Source(attempt.source).value,
-        "asset_title": attempt.asset_title,
-        "previous_cover_url": attempt.previous_cover_url,
     }
 
 

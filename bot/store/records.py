@@ -24,19 +24,35 @@ class Source(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
-    """Where a change stands; only `pending` holds its asset."""
+    """Where a change stands; only `pending` holds its asset.
+
+    `unknown`: VOD was (or may have been) sent the change and never confirmed it, so the
+    cover may have changed. `denied`, `busy` and `duplicate` are attempts refused before
+    VOD was called: not allowed, another change of the asset pending, the same request
+    (idempotency key) already taken.
+    """
 
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    UNKNOWN = "unknown"
     DENIED = "denied"
+    BUSY = "busy"
+    DUPLICATE = "duplicate"
+
+
+#: How a change that was begun can end (`AuditStore.finish`).
+OUTCOME_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN})
+#: How an attempt refused before VOD ends (`AuditStore.record_refused`).
+REFUSED_STATUSES = frozenset({Status.DENIED, Status.BUSY, Status.DUPLICATE})
 
 
 @dataclass(frozen=True)
 class Attempt:
     """A change someone asked for, before anything happened.
 
-    `idempotency_key` may be None only for an attempt that is denied (never recorded).
+    `idempotency_key` may be None only for an attempt that is refused (it is recorded
+    without one, so it never holds a key).
     """
 
     idempotency_key: str | None
@@ -46,8 +62,6 @@ class Attempt:
     asset_id: str
     snapshot_url: str
     source: Source
-    asset_title: str | None = None
-    previous_cover_url: str | None = None
 
 
 @dataclass(frozen=True)
