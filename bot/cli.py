@@ -3,6 +3,7 @@
     setcover-bot [serve]              run the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN)
     setcover-bot snapshots ASSET_ID   show an asset's title, cover and snapshots
     setcover-bot set-cover URL        set a snapshot as its asset's cover (recorded as `cli`)
+    setcover-bot capture ASSET_ID TIME…  new snapshots at those times (1:23, 83s, 1:02:03)
     setcover-bot history ASSET_ID     the last changes of an asset from the audit store
     setcover-bot check                check settings, credentials, VOD, the store and Slack
 
@@ -23,7 +24,11 @@ from typing import Any
 from bot.config import ConfigError, Settings, load_settings
 from bot.covers import (
     Actor,
+    BadTimes,
     Busy,
+    Captured,
+    CaptureFailed,
+    CaptureTimedOut,
     Changed,
     CoverRequest,
     Denied,
@@ -35,6 +40,7 @@ from bot.covers import (
 )
 from bot.logs import configure_logging
 from bot.store import AuditStore, ChangeRecord, Source, StoreUnavailable
+from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
 
@@ -71,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     snapshots.add_argument("asset_id")
     set_cover = sub.add_parser("set-cover", help="set a snapshot URL as its asset's cover")
     set_cover.add_argument("snapshot_url")
+    capture = sub.add_parser("capture", help="new snapshots of an asset at chosen times")
+    capture.add_argument("asset_id")
+    capture.add_argument("times", nargs="+", metavar="TIME", help="1:23, 83s or 1:02:03")
     history = sub.add_parser("history", help="the last cover changes of an asset")
     history.add_argument("asset_id")
     sub.add_parser("check", help="check settings, credentials, VOD, the store and Slack")
@@ -136,6 +145,46 @@ async def _set_cover(settings: Settings, args: argparse.Namespace) -> int:
     return _report(outcome)
 
 
+async def _capture(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        seconds = parse_times(args.times)
+    except TimecodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    actor = Actor(team_id="", channel_id="", user_id=f"cli:{_os_user()}")
+    try:
+        async with open_services(settings, slack_client=None) as services:
+            outcome = await services.covers.capture(actor, args.asset_id, seconds,
+                                                    source=Source.CLI)
+    except StoreUnavailable as exc:
+        print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    match outcome:
+        case Captured():
+            for snapshot in outcome.new:
+                print(f"{snapshot.offset_label:>8}  {snapshot.url}")
+            if not outcome.new:
+                print("VOD finished the snapshot task but made no new snapshots.")
+            if outcome.replaced_by is not None:
+                print(f"note: VOD made {outcome.replaced_by} the cover (the cover before was "
+                      f"{outcome.cover_replaced or 'none'})", file=sys.stderr)
+            return EXIT_OK
+        case CaptureFailed():
+            print(f"error: VOD could not make the snapshots: {outcome.reason}", file=sys.stderr)
+        case CaptureTimedOut():
+            print(f"error: VOD had not finished after {int(outcome.waited_s)} s "
+                  f"(status {outcome.status or 'unknown'}); run `setcover-bot snapshots "
+                  f"{args.asset_id}` later.", file=sys.stderr)
+        case BadTimes():
+            print(f"error: {outcome.problem}", file=sys.stderr)
+            return EXIT_USAGE
+        case Failed():
+            return _vod_failure(outcome.error)
+        case Denied():
+            print(f"error: {outcome.reason}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
 @asynccontextmanager
 async def _migrated_store(settings: Settings) -> AsyncIterator[AuditStore]:
     async with AuditStore.from_url(settings.database_url) as store:
@@ -194,6 +243,7 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
 _COMMANDS: dict[str, Command] = {
     "snapshots": _snapshots,
     "set-cover": _set_cover,
+    "capture": _capture,
     "history": _history,
     "check": _check,
 }

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     vod_max_retries: int = Field(default=3, ge=0, le=10)
     vod_retry_budget_s: float = Field(default=30.0, gt=0, le=600)
     vod_snapshot_hosts: CommaList = ["*.cdn-vod.huaweicloud.com"]
+    #: A snapshot task ("capture at 1:23") is followed this long, polled from every
+    #: VOD_CAPTURE_POLL_S seconds, backing off to ten times that.
+    vod_capture_timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    vod_capture_poll_s: float = Field(default=2.0, gt=0, le=60)
 
     setcover_allowed_users: CommaList = []
     setcover_allowed_usergroups: CommaList = []

@@ -7,8 +7,10 @@ No record, no change: if the store cannot be written, VOD is never called.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -27,9 +29,10 @@ from bot.store import (
     Status,
     StoreUnavailable,
 )
+from bot.timecodes import TimecodeError, check_within
 from bot.vod.client import VodClient
 from bot.vod.errors import VodError
-from bot.vod.models import Asset, AssetSummary
+from bot.vod.models import Asset, AssetSummary, Snapshot, ThumbnailStatus
 from bot.vod.snapshot_url import parse_snapshot_url
 
 log = logging.getLogger(__name__)
@@ -96,16 +99,73 @@ class NotRecorded:
 Outcome = Changed | Failed | Denied | Duplicate | Busy | NotRecorded
 
 
+@dataclass(frozen=True)
+class Captured:
+    """The snapshot task finished: `new` are the snapshots it made (in offset order).
+
+    `cover_replaced` is the cover before the task when VOD replaced it meanwhile (a
+    snapshot task makes one of its snapshots the cover, VOD's `cover_position`), else None.
+    """
+
+    asset: Asset
+    new: list[Snapshot]
+    cover_replaced: str | None = None
+    replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureFailed:
+    """VOD ran the snapshot task and reported THUMBNAIL_FAILED; `reason` is its exec_desc."""
+
+    asset_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CaptureTimedOut:
+    """VOD had not finished the snapshot task when the bot stopped waiting."""
+
+    asset_id: str
+    waited_s: float
+    status: str | None
+
+
+@dataclass(frozen=True)
+class BadTimes:
+    """The times cannot be captured (e.g. past the end of the video); nothing was sent."""
+
+    problem: str
+
+
+CaptureOutcome = Captured | CaptureFailed | CaptureTimedOut | BadTimes | Denied | Failed
+
+
+@dataclass(frozen=True)
+class CaptureWait:
+    """How a snapshot task is followed: poll every `poll_s`, backing off, for `timeout_s`."""
+
+    timeout_s: float = 300.0
+    poll_s: float = 2.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.poll_s
+        while True:
+            yield delay
+            delay = min(delay * 1.5, self.poll_s * 10)
+
+
 class CoverService:
     """Authorizes, records and performs cover changes; the Slack app and CLI only call this."""
 
     def __init__(
-        self, *, vod: VodClient, store: AuditStore, policy: Policy, snapshot_hosts: list[str]
+        self, *, vod: VodClient, store: AuditStore, policy: Policy, snapshot_hosts: list[str],
+        capture_wait: CaptureWait | None = None,
     ) -> None:
         self.vod = vod
         self.store = store
         self.policy = policy
         self.snapshot_hosts = snapshot_hosts
+        self.capture_wait = capture_wait or CaptureWait()
 
     async def authorize(self, actor: Actor, *, asset_id: str, source: Source) -> Decision:
         """Ask the policy; a denial is recorded (best effort: a denial needs no record)."""
@@ -177,6 +237,60 @@ class CoverService:
             previous_cover_url=asset.cover_url,
             request_id=request_id,
         )
+
+    async def capture(
+        self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source
+    ) -> CaptureOutcome:
+        """Ask VOD for snapshots at `seconds` and follow the task until it ends.
+
+        Snapshots cost money, so Slack users are authorized as for a change. Times past the
+        video's end are refused before the task is started. VOD's request errors become
+        `Failed`; THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
+        """
+        if source is not Source.CLI:
+            decision = await self.authorize(actor, asset_id=asset_id, source=source)
+            if not decision.allowed:
+                return Denied(decision.reason)
+        try:
+            before = await self.vod.get_asset(asset_id)
+            try:
+                check_within(seconds, before.duration)
+            except TimecodeError as exc:
+                return BadTimes(str(exc))
+            request_id = await self.vod.capture(asset_id, seconds)
+            log.info("capture of %s at %s by %s (%s) started [request id %s]", asset_id,
+                     list(seconds), actor.user_id, source, request_id)
+            return await self._follow_capture(before)
+        except VodError as exc:
+            log.warning("capture of %s by %s failed: %s %s [request id %s]", asset_id,
+                        actor.user_id, exc.code, exc.message, exc.request_id)
+            return Failed(asset_id, exc)
+
+    async def _follow_capture(self, before: Asset) -> CaptureOutcome:
+        """Poll the asset until its snapshot task ends or the wait runs out."""
+        wait = self.capture_wait
+        started = time.monotonic()
+        seen_running = False
+        status: str | None = before.thumbnail_status
+        for delay in wait.delays():
+            waited = time.monotonic() - started
+            if waited + delay > wait.timeout_s:
+                return CaptureTimedOut(before.asset_id, waited, status)
+            await asyncio.sleep(delay)
+            after = await self.vod.get_asset(before.asset_id)
+            status = after.thumbnail_status
+            new = [s for s in after.snapshots if s.url not in before.snapshot_urls]
+            if status == ThumbnailStatus.THUMBNAILING:
+                seen_running = True
+            elif status == ThumbnailStatus.FAILED and (
+                seen_running or before.thumbnail_status != ThumbnailStatus.FAILED
+            ):
+                return CaptureFailed(before.asset_id, after.exec_desc or "no reason given")
+            elif status == ThumbnailStatus.SUCCEEDED and (new or seen_running):
+                replaced = after.cover_url != before.cover_url
+                return Captured(after, new, cover_replaced=before.cover_url if replaced else None,
+                                replaced_by=after.cover_url if replaced else None)
+        raise AssertionError("unreachable: delays() never ends")
 
     async def get_asset(self, asset_id: str) -> Asset:
         return await self.vod.get_asset(asset_id)
@@ -274,6 +388,8 @@ async def open_services(
         if expired:
             log.warning("marked %d interrupted cover change(s) as unknown", expired)
         covers = CoverService(
-            vod=vod, store=store, policy=policy, snapshot_hosts=settings.vod_snapshot_hosts
+            vod=vod, store=store, policy=policy, snapshot_hosts=settings.vod_snapshot_hosts,
+            capture_wait=CaptureWait(timeout_s=settings.vod_capture_timeout_s,
+                                     poll_s=settings.vod_capture_poll_s),
         )
         yield Services(settings=settings, vod=vod, store=store, policy=policy, covers=covers)

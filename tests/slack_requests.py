@@ -113,3 +113,32 @@ def click_body(
         }],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    view: dict[str, Any], values: dict[str, dict[str, str]], *, user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+) -> str:
+    """The `payload=` form Slack posts when a modal opened with `view` is submitted;
+    `values` maps block_id → action_id → the text typed into that plain_text_input."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "videoteam"},
+        "user": {"id": user_id, "username": "editor", "name": "editor", "team_id": team_id},
+        "api_app_id": "A0SETCOVER",
+        "token": "deprecated-verification-token",
+        "trigger_id": f"{next(_triggers)}.1234.abcdef",
+        "view": {
+            **view,
+            "id": "V0CAPTURE",
+            "team_id": team_id,
+            "state": {"values": {
+                block: {action: {"type": "plain_text_input", "value": text}
+                        for action, text in actions.items()}
+                for block, actions in values.items()
+            }},
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -140,9 +140,9 @@ def test_picker_pages_with_previous_and_next() -> None:
     last = blocks.picker(asset, nonce="n", page=2)
     labels = lambda m: [e["text"]["text"] for b in m["blocks"] if b["type"] == "actions"  # noqa: E731
                         for e in b["elements"] if e["text"]["text"] != "Use as cover"]
-    assert labels(first) == ["Next"]
-    assert labels(middle) == ["Previous", "Next"]
-    assert labels(last) == ["Previous"]
+    assert labels(first) == ["Next", "Capture at…"]
+    assert labels(middle) == ["Previous", "Next", "Capture at…"]
+    assert labels(last) == ["Previous", "Capture at…"]
     _, nxt = find_button(middle["blocks"], text="Next")
     assert blocks.decode(nxt["value"]) == {"a": ASSET_ID, "n": "n", "p": 2}
     shown = sum(len([b for b in m["blocks"] if b["type"] == "image"])
@@ -157,7 +157,7 @@ def test_links_only_picker_says_why_and_keeps_the_buttons() -> None:
     assert blocks.IMAGES_FAILED_NOTE in json.dumps(msg)
     _, nxt = find_button(msg["blocks"], text="Next")
     assert blocks.decode(nxt["value"])["m"] == 0  # the next page stays without pictures
-    assert len(find_button(msg["blocks"], text="Use as cover", nth=22)) == 2
+    assert len(find_button(msg["blocks"], text="Use as cover", nth=blocks.PAGE_SIZE - 1)) == 2
 
 
 def test_long_snapshot_url_is_sent_as_an_index() -> None:

@@ -4,6 +4,9 @@
     try_again            the same change again, with the fresh nonce of the failure message
     picker_page:prev|next  another page of the picker, same nonce
     pick_asset:<n>       open the picker of a search result
+    capture_at           open the "Capture at…" modal (views.open with the click's
+                         trigger_id); its submission starts the capture and answers
+                         through the picker's response_url, kept in private_metadata
 
 Any other click (an old message's button, say) is acknowledged and ignored, so Slack never
 shows an error for it.
@@ -15,11 +18,14 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.covers import Actor
 from bot.slack import blocks, flows
 from bot.slack.blocks import ActionId
+from bot.timecodes import TimecodeError, parse_times
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.slack.app import Runtime
     from bot.slack.delivery import ResponseUrl
@@ -75,6 +81,42 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             images=value.get("m") != 0,
         ), reply, replace=paging)
 
+    async def capture_at(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        asset_id = blocks.decode(_clicked(body).get("value")).get("a")
+        reply = runtime.response_url(body.get("response_url"))
+        if not asset_id or not body.get("trigger_id"):
+            _out_of_date(runtime, reply)
+            return
+        actor = flows.action_actor(body)
+        metadata = blocks.encode(a=asset_id, c=actor.channel_id, r=body.get("response_url"))
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=blocks.capture_modal(str(asset_id),
+                                                          private_metadata=metadata))
+
+    async def capture_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        meta = blocks.decode(view.get("private_metadata"))
+        values = (view.get("state") or {}).get("values") or {}
+        field = values.get(blocks.CAPTURE_INPUT_BLOCK, {}).get(blocks.CAPTURE_INPUT_ACTION, {})
+        try:
+            seconds = parse_times(str(field.get("value") or "").split())
+        except TimecodeError as exc:
+            await ack(response_action="errors", errors={blocks.CAPTURE_INPUT_BLOCK: str(exc)})
+            return
+        await ack()
+        reply = runtime.response_url(meta.get("r"))
+        user = body.get("user") or {}
+        actor = Actor(team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+                      channel_id=str(meta.get("c") or ""), user_id=str(user.get("id") or ""))
+        asset_id = str(meta.get("a") or "")
+
+        async def work() -> None:
+            await reply.send(blocks.capturing(asset_id, seconds))
+            await flows.capture(runtime, actor, reply, asset_id, seconds, source="button")
+
+        runtime.spawn(work(), reply, replace=False)
+
     async def other_click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         log.info("ignored a click on %s", _clicked(body).get("action_id"))
@@ -83,4 +125,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     app.action(_matching(ActionId.TRY_AGAIN))(use_cover)
     app.action(_matching(ActionId.PICKER_PAGE))(open_picker)
     app.action(_matching(ActionId.PICK_ASSET))(open_picker)
+    app.action(_matching(ActionId.CAPTURE_AT))(capture_at)
+    app.view(blocks.CAPTURE_CALLBACK)(capture_submitted)
     app.action(re.compile(".*"))(other_click)

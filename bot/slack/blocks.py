@@ -16,11 +16,12 @@ from __future__ import annotations
 import enum
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.store.records import ChangeRecord
+from bot.timecodes import MAX_TIMES, format_time
 from bot.vod.errors import VodError
 from bot.vod.models import Asset, AssetSummary, Snapshot
 
@@ -53,6 +54,7 @@ class ActionId(enum.StrEnum):
     PICKER_PAGE = "picker_page"
     PICK_ASSET = "pick_asset"
     TRY_AGAIN = "try_again"
+    CAPTURE_AT = "capture_at"
 
 
 class BlockId(enum.StrEnum):
@@ -67,6 +69,8 @@ class BlockId(enum.StrEnum):
     OUTCOME = "outcome"
     OUTCOME_IMAGE = "outcome_image"
     RETRY = "retry"
+    CAPTURE = "capture"
+    CAPTURE_NOTE = "capture_note"
 
 
 def action_id(base: ActionId, suffix: object | None = None) -> str:
@@ -184,6 +188,8 @@ USAGE = "\n".join(
         f"*`{COMMAND}`* sets a video's cover from one of its snapshots.",
         f"• `{COMMAND} <asset id>`: show the video's snapshots and pick one",
         f"• `{COMMAND} <snapshot URL>`: use that snapshot as its video's cover now",
+        f"• `{COMMAND} <asset id> at 1:23 …`: new snapshots at those times (up to "
+        f"{MAX_TIMES}), to pick from",
         f"• `{COMMAND} search <words>`: find videos by title",
         f"• `{COMMAND} history <asset id>`: the last cover changes of a video",
         f"• `{COMMAND} help`: this message",
@@ -194,6 +200,7 @@ EXAMPLES = "\n".join(
         "*Examples*",
         f"`{COMMAND} 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`",
         f"`{COMMAND} https://1.cdn-vod.huaweicloud.com/…/asset/2f8a9c1e…/snapshot/sample/3.jpg`",
+        f"`{COMMAND} 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4 at 0:05 1:23`",
         f"`{COMMAND} search launch trailer`",
         f"`{COMMAND} history 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`",
     ]
@@ -207,14 +214,15 @@ def usage(problem: str | None = None) -> Message:
         blocks.append(section(f":warning: {problem}"))
     blocks += [section(USAGE), section(EXAMPLES)]
     text = f"{problem} " if problem else ""
-    return message(text + f"Usage: {COMMAND} <asset id> | <snapshot URL> | search <words> | "
-                   "history <asset id> | help", blocks)
+    return message(text + f"Usage: {COMMAND} <asset id> [at <times>] | <snapshot URL> | "
+                   "search <words> | history <asset id> | help", blocks)
 
 
 # ---- the snapshot picker --------------------------------------------------------------
 
-#: Blocks a picker page uses besides its snapshots: header, note, page line, navigation.
-_PICKER_OVERHEAD = 4
+#: Blocks a picker page uses besides its snapshots: header, note, page line, navigation,
+#: "Capture at…".
+_PICKER_OVERHEAD = 5
 #: Snapshots on one page: each is an image block and an actions block.
 PAGE_SIZE = (MAX_BLOCKS - _PICKER_OVERHEAD) // 2
 
@@ -260,7 +268,35 @@ def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> M
 
     first = page * PAGE_SIZE
     shown = asset.snapshots[first : first + PAGE_SIZE]
-    for index, snapshot in enumerate(shown, start=first):
+    blocks += _snapshot_blocks(asset, enumerate(shown, start=first), nonce=nonce, images=images)
+
+    if pages > 1:
+        blocks.append(context(
+            f"Page {page + 1} of {pages} · snapshots {first + 1} to {first + len(shown)} of "
+            f"{len(asset.snapshots)}", block=str(BlockId.PICKER_PAGES)))
+        nav = []
+        mode = None if images else 0
+        if page > 0:
+            nav.append(button("Previous", action_id(ActionId.PICKER_PAGE, "prev"),
+                              encode(a=asset.asset_id, n=nonce, p=page - 1, m=mode)))
+        if page < pages - 1:
+            nav.append(button("Next", action_id(ActionId.PICKER_PAGE, "next"),
+                              encode(a=asset.asset_id, n=nonce, p=page + 1, m=mode)))
+        blocks.append({"type": "actions", "block_id": str(BlockId.PICKER_NAV), "elements": nav})
+    blocks.append(_capture_actions(asset.asset_id))
+    return message(f"Pick a cover for {asset.title} ({len(asset.snapshots)} snapshots)", blocks)
+
+
+def _snapshot_blocks(
+    asset: Asset, indexed: Iterable[tuple[int, Snapshot]], *, nonce: str, images: bool
+) -> list[dict[str, Any]]:
+    """A picture (or a link) and a "Use as cover" button for each snapshot.
+
+    `index` is the snapshot's place in `asset.snapshots`, which a click falls back on when
+    the URL is too long for a button value.
+    """
+    blocks: list[dict[str, Any]] = []
+    for index, snapshot in indexed:
         label = snapshot_label(snapshot)
         use = button("Use as cover", action_id(ActionId.USE_COVER, index),
                      use_cover_value(asset.asset_id, nonce, index, snapshot.url),
@@ -276,21 +312,109 @@ def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> M
                 f"*{snapshot.offset_label}* ({snapshot.kind}) · "
                 f"{link(snapshot.url, label)}",
                 block=block_id(BlockId.SNAPSHOT_ACTIONS, index), accessory=use))
+    return blocks
 
-    if pages > 1:
-        blocks.append(context(
-            f"Page {page + 1} of {pages} · snapshots {first + 1} to {first + len(shown)} of "
-            f"{len(asset.snapshots)}", block=str(BlockId.PICKER_PAGES)))
-        nav = []
-        mode = None if images else 0
-        if page > 0:
-            nav.append(button("Previous", action_id(ActionId.PICKER_PAGE, "prev"),
-                              encode(a=asset.asset_id, n=nonce, p=page - 1, m=mode)))
-        if page < pages - 1:
-            nav.append(button("Next", action_id(ActionId.PICKER_PAGE, "next"),
-                              encode(a=asset.asset_id, n=nonce, p=page + 1, m=mode)))
-        blocks.append({"type": "actions", "block_id": str(BlockId.PICKER_NAV), "elements": nav})
-    return message(f"Pick a cover for {asset.title} ({len(asset.snapshots)} snapshots)", blocks)
+
+def _capture_actions(asset_id: str) -> dict[str, Any]:
+    return {"type": "actions", "block_id": str(BlockId.CAPTURE),
+            "elements": [button("Capture at…", str(ActionId.CAPTURE_AT), encode(a=asset_id))]}
+
+
+# ---- capturing frames at chosen times -------------------------------------------------
+
+CAPTURE_CALLBACK = "capture_times"
+CAPTURE_INPUT_BLOCK = "times"
+CAPTURE_INPUT_ACTION = "times_input"
+
+
+def capture_modal(asset_id: str, *, private_metadata: str) -> dict[str, Any]:
+    """The modal "Capture at…" opens: one field for up to ten times."""
+    return {
+        "type": "modal",
+        "callback_id": CAPTURE_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": _plain("Capture frames", 24),
+        "submit": _plain("Capture", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            section(f"New snapshots of `{esc(asset_id)}` at the times you give. Snapshots "
+                    "cost money; the cover does not change until you pick one."),
+            {"type": "input", "block_id": CAPTURE_INPUT_BLOCK,
+             "label": _plain("Times", 2000),
+             "hint": _plain(f"Up to {MAX_TIMES}, separated by spaces: 0:05 1:23 1:02:03 or "
+                            "83s", 2000),
+             "element": {"type": "plain_text_input", "action_id": CAPTURE_INPUT_ACTION,
+                         "placeholder": _plain("0:05 1:23", 150)}},
+        ],
+    }
+
+
+def capturing(asset_id: str, seconds: Sequence[int]) -> Message:
+    times = ", ".join(format_time(s) for s in seconds)
+    return message(f"Capturing {asset_id} at {times}…", [section(
+        f":camera_with_flash: Capturing `{esc(asset_id)}` at {times}… VOD makes the "
+        "snapshots in the background; they appear here when they are ready."
+    )])
+
+
+def captured(
+    asset: Asset, new: Sequence[Snapshot], *, nonce: str, images: bool = True,
+    cover_replaced: str | None = None, replaced_by: str | None = None,
+) -> Message:
+    """The new snapshots of a capture, each with "Use as cover"."""
+    title = esc(asset.title or asset.asset_id)
+    if not new:
+        return message(f"VOD made no new snapshots of {asset.asset_id}", [section(
+            f":film_frames: VOD finished the snapshot task of *{title}* (`{esc(asset.asset_id)}`)"
+            " but made no new snapshots. Try other times."
+        )])
+    positions = {snapshot.url: index for index, snapshot in enumerate(asset.snapshots)}
+    indexed = [(positions.get(s.url, 0), s) for s in new]
+    blocks = [section(f":camera_with_flash: {len(new)} new snapshot(s) of *{title}* "
+                      f"(`{esc(asset.asset_id)}`). Pick one to make it the cover.",
+                      block=str(BlockId.PICKER_HEADER))]
+    if not images:
+        blocks.append(context(IMAGES_FAILED_NOTE, block=str(BlockId.PICKER_NOTE)))
+    if replaced_by is not None:
+        blocks.append(_cover_replaced_note(asset, nonce, cover_replaced, replaced_by))
+    blocks += _snapshot_blocks(asset, indexed, nonce=nonce, images=images)
+    blocks.append(_capture_actions(asset.asset_id))
+    return message(f"{len(new)} new snapshot(s) of {asset.title or asset.asset_id}", blocks)
+
+
+def _cover_replaced_note(
+    asset: Asset, nonce: str, before: str | None, after: str
+) -> dict[str, Any]:
+    """VOD's snapshot task made one of its snapshots the cover: say so, offer the old one."""
+    text = (":warning: VOD made one of the new snapshots the cover (a snapshot task does, "
+            f"unless told otherwise): now {link(after, 'this picture')}.")
+    if before is None:
+        return section(text + " The video had no cover before.", block=str(BlockId.CAPTURE_NOTE))
+    if before not in asset.snapshot_urls:
+        return section(text + f" The cover before was {link(before, 'this picture')}, which is "
+                       "not a snapshot, so only the VOD console can put it back.",
+                       block=str(BlockId.CAPTURE_NOTE))
+    index = next(i for i, s in enumerate(asset.snapshots) if s.url == before)
+    restore = button("Put it back", action_id(ActionId.USE_COVER, "restore"),
+                     use_cover_value(asset.asset_id, nonce, index, before))
+    return section(text + f" The cover before was {link(before, 'this picture')}.",
+                   block=str(BlockId.CAPTURE_NOTE), accessory=restore)
+
+
+def capture_failed(asset_id: str, reason: str) -> Message:
+    return message(f"VOD could not capture {asset_id}: {reason}", [section(
+        f":warning: VOD could not make the snapshots of `{esc(asset_id)}`; the cover is "
+        f"unchanged.\nVOD says: {esc(cut(reason, 500))}"
+    )])
+
+
+def capture_timed_out(asset_id: str, *, waited_s: float, status: str | None) -> Message:
+    state = f" (it still says `{esc(status)}`)" if status else ""
+    return message(f"VOD has not finished capturing {asset_id}", [section(
+        f":hourglass: VOD has not finished the snapshots of `{esc(asset_id)}` after "
+        f"{int(waited_s)} s{state}, so I stopped waiting. Run `{COMMAND} {esc(asset_id)}` "
+        "in a few minutes: they will be among its snapshots."
+    )])
 
 
 # ---- search and history ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     (empty) | help            usage, with examples
     <asset_id>                snapshot picker (ephemeral)
+    <asset_id> at <times>     new snapshots at those times (`1:23`, `83s`, `1:02:03`; ≤ 10)
     <snapshot URL>            set that snapshot as its asset's cover now, outcome to channel
     search <words>            matching assets, each with a "Pick a cover" button
     history <asset_id>        the last changes of that asset
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.slack import blocks
+from bot.timecodes import TimecodeError, parse_times
 from bot.vod.errors import SnapshotUrlError
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
@@ -37,6 +39,12 @@ class Help:
 @dataclass(frozen=True)
 class ShowPicker:
     asset_id: str
+
+
+@dataclass(frozen=True)
+class Capture:
+    asset_id: str
+    seconds: list[int]
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class Invalid:
     problem: str
 
 
-Command = Help | ShowPicker | SetFromUrl | Search | History | Invalid
+Command = Help | ShowPicker | Capture | SetFromUrl | Search | History | Invalid
 
 
 def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
@@ -98,6 +106,14 @@ def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
         return SetFromUrl(url=ref.url, asset_id=ref.asset_id)
     if " " not in text and is_asset_id(text):
         return ShowPicker(text)
+    first, _, times = text.partition(" ")
+    if is_asset_id(first) and times.lower().startswith("at"):
+        word, _, rest = times.partition(" ")
+        if word.lower() == "at":
+            try:
+                return Capture(first, parse_times(rest.split()))
+            except TimecodeError as exc:
+                return Invalid(str(exc))
     return Invalid(f"I did not understand `{blocks.cut(text, 80)}`.")
 
 
@@ -129,6 +145,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         if isinstance(command, SetFromUrl):
             await ack(text=f":hourglass_flowing_sand: Setting the cover of `{command.asset_id}`…")
+        elif isinstance(command, Capture):
+            await ack(**blocks.capturing(command.asset_id, command.seconds))
         else:
             await ack()
         actor = flows.command_actor(body)
@@ -136,6 +154,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         match command:
             case ShowPicker(asset_id):
                 work = flows.show_picker(runtime, actor, reply, asset_id, source="command")
+            case Capture(asset_id, seconds):
+                work = flows.capture(runtime, actor, reply, asset_id, seconds, source="command")
             case SetFromUrl(url, asset_id):
                 key = f"slack-command:{body.get('trigger_id') or uuid.uuid4()}"
                 work = flows.change_cover(runtime, actor, reply, asset_id=asset_id, url=url,

@@ -8,6 +8,10 @@ Each flow answers through the interaction's `response_url` and keeps within its 
 - a click on "Use as cover" / "Try again": "Setting cover…" replaces the picker (1), the
   outcome goes to the channel (2, 3 with the links-only resend), and the picker becomes a
   short confirmation (4). A failure replaces it with the reason and a Try again button (2).
+- a capture (`<asset id> at 1:23`): the acknowledgement says "Capturing…" (free), the new
+  snapshots or the reason there are none follow (1, 2 with the resend). From the "Capture
+  at…" modal the picker's `response_url` is used: "Capturing…" (1), the result (2, 3), on
+  top of the picker's own 1 or 2.
 - a snapshot URL typed in the command: the acknowledgement says "Setting…" (free), the
   outcome goes to the channel (1, 2 with the resend) or the failure to the user (1).
 """
@@ -18,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.covers import (
     Actor,
+    BadTimes,
     Busy,
+    Captured,
+    CaptureFailed,
+    CaptureTimedOut,
     Changed,
     CoverRequest,
     Denied,
@@ -135,6 +143,32 @@ async def change_cover(
                                          snapshot_url=url), replace=from_picker)
         case NotRecorded():
             await reply.send(blocks.not_recorded(asset_id=asset_id), replace=from_picker)
+
+
+async def capture(
+    runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, seconds: list[int], *,
+    source: str,
+) -> None:
+    """Start a snapshot task, follow it, then show the new snapshots to pick from."""
+    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=Source(source))
+    match outcome:
+        case Captured():
+            nonce = blocks.new_nonce()
+            await reply.send_with_fallback(lambda images: blocks.captured(
+                outcome.asset, outcome.new, nonce=nonce, images=images,
+                cover_replaced=outcome.cover_replaced, replaced_by=outcome.replaced_by))
+        case CaptureFailed():
+            await reply.send(blocks.capture_failed(asset_id, outcome.reason))
+        case CaptureTimedOut():
+            await reply.send(blocks.capture_timed_out(asset_id, waited_s=outcome.waited_s,
+                                                      status=outcome.status))
+        case BadTimes():
+            await reply.send(blocks.error_message(outcome.problem))
+        case Denied():
+            await reply.send(blocks.denied(reason=outcome.reason, user_id=actor.user_id))
+        case Failed():
+            await reply.send(blocks.failure(asset_id=asset_id, error=outcome.error,
+                                            snapshot_url=None))
 
 
 async def search(runtime: Runtime, actor: Actor, reply: ResponseUrl, words: str) -> None:

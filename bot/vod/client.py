@@ -1,11 +1,11 @@
 """`VodClient`: the one way the bot talks to Huawei Cloud VOD.
 
-Three calls (asset details, asset search, set cover) over one `httpx.AsyncClient` for the
-process, signed or token-authenticated by `bot.vod.auth`. Arguments are checked before
-anything is sent. Timeouts, connection errors, 429 and 5xx are retried in one place
-(`_send`), with capped, jittered exponential backoff that honours `Retry-After`, within
-`VOD_MAX_RETRIES` retries and `VOD_RETRY_BUDGET_S` seconds; other answers are final.
-Every failure is a `bot.vod.errors.VodError`.
+The calls (asset details, asset search, set cover, snapshot task) go over one
+`httpx.AsyncClient` for the process, signed or token-authenticated by `bot.vod.auth`.
+Arguments are checked before anything is sent. Timeouts, connection errors, 429 and 5xx
+are retried in one place (`_send`), with capped, jittered exponential backoff that
+honours `Retry-After`, within `VOD_MAX_RETRIES` retries and `VOD_RETRY_BUDGET_S` seconds;
+other answers are final. Every failure is a `bot.vod.errors.VodError`.
 """
 
 from __future__ import annotations
@@ -139,9 +139,7 @@ class VodClient:
     # ---- the calls ------------------------------------------------------------------
     async def get_asset(self, asset_id: str) -> Asset:
         """Title, current cover and snapshots (in offset order) of one asset."""
-        asset_id = asset_id.strip()
-        if not is_asset_id(asset_id):
-            raise InvalidAssetId(f"{shorten(asset_id) or 'An empty text'} is not a VOD asset id.")
+        asset_id = _checked_asset_id(asset_id)
         response = await self._send(
             "GET", "/asset/details",
             query={"asset_id": asset_id, "categories": "base_info,thumbnail_info"},
@@ -174,6 +172,22 @@ class VodClient:
         """Make the snapshot at `thumbnail_url` its asset's cover; VOD's `X-Request-Id`."""
         ref = parse_snapshot_url(thumbnail_url, self._snapshot_hosts)
         response = await self._send("PUT", "/asset/cover", body={"thumbnailUrl": ref.url})
+        return response.headers.get("X-Request-Id")
+
+    async def capture(self, asset_id: str, seconds: Sequence[int]) -> str | None:
+        """Ask VOD for snapshots at `seconds` (a snapshot task, `dots`); VOD's request id.
+
+        The task runs asynchronously: `get_asset` shows `thumbnail_status` THUMBNAILING,
+        then THUMBNAIL_SUCCEED with the new snapshots, or THUMBNAIL_FAILED and `exec_desc`.
+        VOD documents that such a task also makes one of its snapshots the cover
+        (`cover_position`, default 1); the caller compares covers before and after.
+        """
+        asset_id = _checked_asset_id(asset_id)
+        if not seconds or any(s < 0 for s in seconds):
+            raise InvalidArgument("Give one or more times, none of them negative.")
+        body = {"asset_id": asset_id,
+                "thumbnail": {"type": "dots", "dots": list(seconds), "format": 1}}
+        response = await self._send("POST", "/asset/process", body=body)
         return response.headers.get("X-Request-Id")
 
     # ---- one place for sending and retrying -------------------------------------------
@@ -260,6 +274,7 @@ def parse_asset(asset_id: str, data: Mapping[str, Any]) -> Asset:
         snapshots=sorted(snapshots.values(), key=lambda s: s.offset),
         thumbnail_status=_text(thumbs.get("thumbnail_status")),
         exec_desc=_text(thumbs.get("exec_desc")),
+        duration=_positive(_mapping(base.get("meta_data")).get("duration")),
     )
 
 
@@ -277,6 +292,13 @@ def parse_asset_list(data: Mapping[str, Any]) -> list[AssetSummary]:
             cover_url=next((c for c in covers if isinstance(c, str) and c), None),
         ))
     return found
+
+
+def _checked_asset_id(asset_id: str) -> str:
+    asset_id = asset_id.strip()
+    if not is_asset_id(asset_id):
+        raise InvalidAssetId(f"{shorten(asset_id) or 'An empty text'} is not a VOD asset id.")
+    return asset_id
 
 
 def _json_object(response: httpx.Response) -> Mapping[str, Any]:
@@ -326,6 +348,11 @@ def _number(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
+
+
+def _positive(value: Any) -> float | None:
+    number = _number(value)
+    return number if number > 0 else None
 
 
 def _text(value: Any) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Literal
 
 from pydantic import BaseModel
+
+from bot.timecodes import format_time
 
 SnapshotKind = Literal["sample", "dots", "quantity"]
 
@@ -19,9 +22,7 @@ class Snapshot(BaseModel):
     @property
     def offset_label(self) -> str:
         """`95.0` → `1:35`; with hours when the video is that long."""
-        hours, rest = divmod(int(self.offset), 3600)
-        minutes, seconds = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+        return format_time(int(self.offset))
 
 
 class Asset(BaseModel):
@@ -33,6 +34,20 @@ class Asset(BaseModel):
     snapshots: list[Snapshot] = []
     thumbnail_status: str | None = None
     exec_desc: str | None = None
+    #: Length of the video in seconds (`base_info.meta_data.duration`), when VOD says.
+    duration: float | None = None
+
+    @property
+    def snapshot_urls(self) -> set[str]:
+        return {snapshot.url for snapshot in self.snapshots}
+
+
+class ThumbnailStatus(enum.StrEnum):
+    """`thumbnail_info.thumbnail_status`: where the asset's snapshot task stands."""
+
+    THUMBNAILING = "THUMBNAILING"
+    SUCCEEDED = "THUMBNAIL_SUCCEED"
+    FAILED = "THUMBNAIL_FAILED"
 
 
 class AssetSummary(BaseModel):

@@ -1,6 +1,8 @@
 """A fake Huawei Cloud VOD, with its API gateway and IAM, on a real socket.
 
-It serves the three VOD calls the bot makes (asset details, asset list, set cover) and
+It serves the VOD calls the bot makes (asset details, asset list, set cover, snapshot
+task: asynchronous, THUMBNAILING for `capture_seconds`, then new `dots` snapshots, or
+THUMBNAIL_FAILED with `capture_failure`) and
 IAM's `POST /v3/auth/tokens`, and checks credentials as the cloud does: AK/SK signatures
 are recomputed from what arrived (following the SDK-HMAC-SHA256 algorithm of Huawei's
 API signing guide, independently of `bot.vod.auth`), tokens must be ones IAM issued and
@@ -37,7 +39,7 @@ PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 SNAPSHOT_HOST = "355.cdn-vod.huaweicloud.com"
 CLOCK_SKEW_S = 15 * 60
 _IAM_PATH = "/v3/auth/tokens"
-_API = re.compile(r"^/v1\.0/(?P<project>[^/]+)/asset/(?P<call>details|list|cover)$")
+_API = re.compile(r"^/v1\.0/(?P<project>[^/]+)/asset/(?P<call>details|list|cover|process)$")
 _SNAPSHOT_ASSET = re.compile(r"/asset/(?P<asset_id>[A-Za-z0-9_-]+)/snapshot/")
 
 
@@ -73,9 +75,31 @@ class FakeAsset:
     # kind -> [(offset seconds, url)], kept in the (unsorted) order VOD would list them
     snapshots: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     thumbnail_status: str = "THUMBNAIL_SUCCEED"
+    duration: int = 131
+    exec_desc: str = "thumbnail success"
+    #: The snapshot task under way: when it ends (time.monotonic()) and what it makes.
+    task: SnapshotTask | None = None
 
     def all_snapshot_urls(self) -> set[str]:
         return {url for items in self.snapshots.values() for _, url in items}
+
+
+@dataclass
+class SnapshotTask:
+    """A `POST /asset/process` thumbnail task: THUMBNAILING until `done_at`."""
+
+    dots: list[int]
+    cover_position: int
+    done_at: float
+    fail_with: str | None = None
+
+
+@dataclass
+class Capture:
+    """One snapshot task VOD was asked for, as it arrived."""
+
+    asset_id: str
+    body: dict[str, Any]
 
 
 @dataclass
@@ -130,6 +154,13 @@ class FakeVod:
         with self.lock:
             self.requests: list[Recorded] = []
             self.cover_changes: list[CoverChange] = []
+            self.captures: list[Capture] = []
+            #: How long a snapshot task stays THUMBNAILING; its exec_desc when it should fail.
+            self.capture_seconds = 0.3
+            self.capture_failure: str | None = None
+            #: VOD documents that a snapshot task makes its `cover_position`-th snapshot
+            #: (default 1) the cover; False models a task that leaves the cover alone.
+            self.capture_sets_cover = True
             self.assets: dict[str, FakeAsset] = {}
             self.faults: list[Fault] = []
             self.latency: dict[str, float] = {}
@@ -247,6 +278,7 @@ class FakeVod:
         app.router.add_get("/v1.0/{project}/asset/details", self._details)
         app.router.add_get("/v1.0/{project}/asset/list", self._list)
         app.router.add_put("/v1.0/{project}/asset/cover", self._set_cover)
+        app.router.add_post("/v1.0/{project}/asset/process", self._process)
         return app
 
     @web.middleware
@@ -413,6 +445,8 @@ class FakeVod:
         categories = [c for c in request.query.get("categories", "").split(",") if c]
         with self.lock:
             asset = self.assets.get(asset_id)
+            if asset is not None:
+                self._finish_task(asset)
         if asset is None:
             return _not_found()
         body: dict[str, Any] = {"asset_id": asset.asset_id}
@@ -421,6 +455,8 @@ class FakeVod:
             body["base_info"] = {
                 "title": asset.title, "video_name": f"{asset.title}.mp4", "category_id": -1,
                 "category_name": "Other", "video_type": "MP4", "cover_info_array": covers,
+                "meta_data": {"duration": asset.duration, "video_size": 4_194_304,
+                              "width": 1920, "height": 1080},
             }
         if not categories or "thumbnail_info" in categories:
             thumbs: dict[str, Any] = {
@@ -428,7 +464,7 @@ class FakeVod:
                 for kind, items in asset.snapshots.items()
             }
             body["thumbnail_info"] = thumbs | {
-                "thumbnail_status": asset.thumbnail_status, "exec_desc": "thumbnail success",
+                "thumbnail_status": asset.thumbnail_status, "exec_desc": asset.exec_desc,
             }
         return web.json_response(body)
 
@@ -472,6 +508,56 @@ class FakeVod:
             asset.cover_url = url
             self.cover_changes.append(CoverChange(asset.asset_id, url, request_id))
         return web.Response(status=204, headers={"X-Request-Id": request_id})
+
+    async def _process(self, request: web.Request) -> web.Response:
+        """A snapshot task: THUMBNAILING for `capture_seconds`, then new `dots` snapshots."""
+        wrong = self._wrong_project(request)
+        if wrong:
+            return wrong
+        try:
+            body = json.loads(await request.read())
+            asset_id, thumbnail = body["asset_id"], body["thumbnail"]
+            dots = thumbnail["dots"]
+            valid = (thumbnail["type"] == "dots" and isinstance(dots, list) and 0 < len(dots)
+                     <= 10 and all(isinstance(d, int) and d >= 0 for d in dots))
+        except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            return _vod_error(400, "VOD.10053",
+                              "The request parameter is illegal, illegal field: {thumbnail}.")
+        with self.lock:
+            asset = self.assets.get(asset_id)
+            if asset is None:
+                return _not_found()
+            if asset.task is not None:
+                return _vod_error(400, "VOD.10014", "The media asset is being processed.")
+            self.captures.append(Capture(asset_id, body))
+            asset.task = SnapshotTask(
+                dots=dots, cover_position=int(thumbnail.get("cover_position", 1)),
+                done_at=time.monotonic() + self.capture_seconds,
+                fail_with=self.capture_failure,
+            )
+            asset.thumbnail_status, asset.exec_desc = "THUMBNAILING", ""
+        return web.json_response({"asset_id": asset_id}, status=202)
+
+    def _finish_task(self, asset: FakeAsset) -> None:
+        """Complete the asset's snapshot task if its time has come (under the lock)."""
+        task = asset.task
+        if task is None or time.monotonic() < task.done_at:
+            return
+        asset.task = None
+        if task.fail_with is not None:
+            asset.thumbnail_status, asset.exec_desc = "THUMBNAIL_FAILED", task.fail_with
+            return
+        dots = asset.snapshots.setdefault("dots", [])
+        made = []
+        for offset in task.dots:
+            url = snapshot_url(asset.asset_id, "dots", len(dots))
+            dots.append((offset, url))
+            made.append(url)
+        asset.thumbnail_status, asset.exec_desc = "THUMBNAIL_SUCCEED", "thumbnail success"
+        if self.capture_sets_cover and 1 <= task.cover_position <= len(made):
+            asset.cover_url = made[task.cover_position - 1]
 
     def _wrong_project(self, request: web.Request) -> web.Response | None:
         if request.match_info["project"] != self.project_id:

@@ -1,0 +1,169 @@
+"""End to end, issue 12: a frame at any moment (`/setcover <asset id> at 1:23`).
+
+The fake VOD runs a snapshot task as VOD does: THUMBNAILING for a while, then new `dots`
+snapshots (or THUMBNAIL_FAILED). The bot polls quickly here (VOD_CAPTURE_POLL_S=0.05) and
+gives up after VOD_CAPTURE_TIMEOUT_S=2, so the suite stays short.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.slack import blocks
+from tests.fakes.server import wait_until
+from tests.fakes.slack_server import FakeSlack
+from tests.fakes.vod_server import FakeVod, snapshot_url
+from tests.processes import ServedBot, run_cli
+from tests.slack_requests import signature_headers, view_submission_body
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
+FAST = {"VOD_CAPTURE_POLL_S": "0.05", "VOD_CAPTURE_TIMEOUT_S": "2"}
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, _vod_server: FakeVod, _slack_server: FakeSlack
+) -> Iterator[ServedBot]:
+    bot = ServedBot(tmp_path_factory.mktemp("capture"), _vod_server, _slack_server, FAST)
+    yield bot
+    bot.assert_clean_exit()
+
+
+@pytest.fixture
+def bot(served: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack) -> ServedBot:
+    return served
+
+
+def test_capture_at_two_times_then_pick_one(bot: ServedBot, fake_vod: FakeVod) -> None:
+    response, url = bot.command(f"{KEYNOTE} at 0:05 1:23")
+    assert "Capturing" in response.json()["text"] and "0:05, 1:23" in response.json()["text"]
+    (picker,) = bot.posts(url)
+    assert blocks.problems({"text": picker.text, "blocks": picker.blocks}) == []
+    assert "2 new snapshot(s)" in picker.text
+    new = [snapshot_url(KEYNOTE, "dots", 2), snapshot_url(KEYNOTE, "dots", 3)]
+    assert all(u in picker.all_text() for u in new)
+    assert snapshot_url(KEYNOTE, "sample", 0) not in picker.all_text()  # only the new ones
+    (task,) = fake_vod.captures
+    assert task.body == {"asset_id": KEYNOTE,
+                         "thumbnail": {"type": "dots", "dots": [5, 83], "format": 1}}
+    # VOD made the first new snapshot the cover; the earlier one was not a snapshot.
+    assert "made one of the new snapshots the cover" in picker.all_text()
+    assert "only the VOD console can put it back" in picker.all_text()
+    assert fake_vod.cover_changes == []
+
+    _, click_url = bot.click(picker, text="Use as cover", nth=1)
+    outcome = bot.posts(click_url, 2)[1]
+    assert outcome.body["response_type"] == "in_channel" and new[1] in outcome.all_text()
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [new[1]]
+
+
+def test_when_the_cover_was_a_snapshot_the_picker_offers_it_back(
+    bot: ServedBot, fake_vod: FakeVod
+) -> None:
+    before = snapshot_url(AVATAR, "sample", 1)
+    fake_vod.assets[AVATAR].cover_url = before
+    _, url = bot.command(f"{AVATAR} at 7s")
+    (picker,) = bot.posts(url)
+    _, click_url = bot.click(picker, text="Put it back")
+    bot.posts(click_url, 2)
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [before]
+    assert fake_vod.assets[AVATAR].cover_url == before
+
+
+@pytest.mark.parametrize(("times", "says"), [
+    ("-5", "negative"), ("1:75", "up to 59"), ("soon", "not a time"),
+    (" ".join(f"0:{n:02d}" for n in range(11)), "at most 10"),
+])
+def test_malformed_times_are_refused_before_any_vod_call(
+    bot: ServedBot, fake_vod: FakeVod, times: str, says: str
+) -> None:
+    response, _ = bot.command(f"{KEYNOTE} at {times}")
+    assert response.status_code == 200 and says in response.json()["text"]
+    assert fake_vod.api_requests == []
+
+
+def test_times_past_the_end_are_refused_before_the_snapshot_task(
+    bot: ServedBot, fake_vod: FakeVod
+) -> None:
+    _, url = bot.command(f"{KEYNOTE} at 0:10 5:00")
+    (answer,) = bot.posts(url)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "5:00 is past the end of the video, which is 2:11 long" in answer.text
+    assert fake_vod.requests_to("/asset/process") == [] and fake_vod.captures == []
+
+
+def test_a_failed_capture_says_what_vod_said(bot: ServedBot, fake_vod: FakeVod) -> None:
+    fake_vod.capture_failure = "The video stream cannot be decoded."
+    _, url = bot.command(f"{KEYNOTE} at 1:00")
+    (answer,) = bot.posts(url)
+    assert "could not make the snapshots" in answer.all_text()
+    assert "The video stream cannot be decoded." in answer.text
+
+
+def test_a_capture_that_does_not_end_is_given_up_with_the_status(
+    bot: ServedBot, fake_vod: FakeVod
+) -> None:
+    fake_vod.capture_seconds = 60
+    _, url = bot.command(f"{KEYNOTE} at 1:00")
+    (answer,) = wait_until(lambda: bot.slack.posts_to(url), timeout=15)
+    assert "has not finished" in answer.text and "THUMBNAILING" in answer.all_text()
+
+
+def test_vod_refusing_the_task_is_explained(bot: ServedBot, fake_vod: FakeVod) -> None:
+    fake_vod.fail("/asset/process", status=400, code="VOD.10053",
+                  message="The request parameter is illegal, illegal field: {dots}.")
+    _, url = bot.command(f"{KEYNOTE} at 1:00")
+    (answer,) = bot.posts(url)
+    assert "VOD.10053" in answer.all_text()
+
+
+def test_only_authorized_users_capture(bot: ServedBot, fake_vod: FakeVod) -> None:
+    _, url = bot.command(f"{KEYNOTE} at 1:00", user_id="U0INTRUDER")
+    (answer,) = bot.posts(url)
+    assert "may not change video covers" in answer.text
+    assert fake_vod.api_requests == []
+
+
+def test_the_picker_opens_a_modal_whose_times_are_captured(
+    bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    _, url = bot.command(KEYNOTE)
+    (picker,) = bot.posts(url)
+    _, click_url = bot.click(picker, text="Capture at…")
+    (opened,) = wait_until(lambda: fake_slack.api_calls("views.open"))
+    view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) \
+        else opened.body["view"]
+    assert opened.body["trigger_id"] and view["callback_id"] == blocks.CAPTURE_CALLBACK
+
+    typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: "1:99"}}
+    body = view_submission_body(view, typed)
+    refused = bot.post(body, signature_headers(body))
+    assert refused.json()["response_action"] == "errors"
+    assert "up to 59" in refused.json()["errors"][blocks.CAPTURE_INPUT_BLOCK]
+    assert fake_vod.requests_to("/asset/process") == []
+
+    typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: "0:42"}}
+    body = view_submission_body(view, typed)
+    assert bot.post(body, signature_headers(body)).status_code == 200
+    capturing, new = bot.posts(click_url, 2)
+    assert "Capturing" in capturing.text
+    assert snapshot_url(KEYNOTE, "dots", 2) in new.all_text()
+    assert fake_vod.captures[0].body["thumbnail"]["dots"] == [42]
+
+
+def test_cli_capture_prints_the_new_snapshots(
+    tmp_path: Path, fake_vod: FakeVod
+) -> None:
+    env = fake_vod.settings_env() | FAST | {"DATABASE_URL": f"sqlite:///{tmp_path}/a.db"}
+    done = run_cli("capture", KEYNOTE, "0:05", "83s", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0:05", snapshot_url(KEYNOTE, "dots", 2),
+                                   "1:23", snapshot_url(KEYNOTE, "dots", 3)]
+    bad = run_cli("capture", KEYNOTE, "-1", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "negative" in bad.stderr
+    assert len(fake_vod.captures) == 1
