@@ -35,3 +35,5 @@ def configure_logging(settings: Settings) -> None:
     # Alembic narrates every migration step at INFO; only its warnings matter here.
     alembic_level = max(logging.WARNING, logging.getLevelName(settings.log_level))
     logging.getLogger("alembic").setLevel(alembic_level)
+    # httpx logs every request at INFO: noise, and CPU on the loop that acknowledges Slack.
+    logging.getLogger("httpx").setLevel(alembic_level)

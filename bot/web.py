@@ -99,6 +99,11 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:
         host=host,
         port=settings.port,
         lifespan="on",
+        # uvloop and httptools (uvicorn[standard]) by name, not "auto": a missing one fails
+        # at start instead of silently serving on the slower asyncio loop and h11.
+        loop="uvloop",
+        http="httptools",
+        ws="none",
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,

@@ -135,6 +135,20 @@ def test_acknowledged_at_once_while_vod_is_slow(bot: ServedBot, fake_vod: FakeVo
     bot.posts(url)
 
 
+def test_served_on_uvloop_and_httptools_without_a_log_line_per_vod_call(
+    bot: ServedBot, fake_vod: FakeVod
+) -> None:
+    """The event loop and HTTP parser a bare Bolt app deployed with uvicorn gets; and
+    httpx's INFO line per request stays out of the log (issue 10)."""
+    response, url = bot.command(KEYNOTE)
+    assert response.status_code == 200
+    bot.posts(url)
+    assert fake_vod.requests_to("/asset/details")
+    libraries = Path(f"/proc/{bot.process.pid}/maps").read_text()
+    assert "/uvloop/loop." in libraries and "/httptools/parser/parser." in libraries
+    assert "HTTP Request:" not in bot.output()
+
+
 def test_pictures_slack_cannot_download_become_links(
     bot: ServedBot, fake_slack: FakeSlack
 ) -> None:

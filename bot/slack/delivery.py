@@ -38,23 +38,33 @@ def retry_handlers() -> list[Any]:
     ]
 
 
+#: Shared by every `response_url` post: the handlers keep no state between requests.
+_RETRY_HANDLERS = retry_handlers()
+
+
 class ResponseUrl:
-    """One interaction's `response_url`; `None` (nothing to answer to) sends nothing."""
+    """One interaction's `response_url`; `None` (nothing to answer to) sends nothing.
+
+    Its posts (up to 4 per interaction) share one `AsyncWebhookClient` (the SDK binds a
+    client to its URL) on the process's aiohttp session.
+    """
 
     def __init__(
         self, url: str | None, *, session: aiohttp.ClientSession | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.url = url
-        self.session = session
-        self.timeout = timeout
-        self.posts = 0
+        self._client = (
+            AsyncWebhookClient(url, timeout=int(timeout), session=session,
+                               retry_handlers=_RETRY_HANDLERS)
+            if url else None
+        )
 
     async def send(
         self, msg: Message, *, in_channel: bool = False, replace: bool = False
     ) -> tuple[bool, str]:
         """Post `msg`; `(ok, Slack's answer body)`. Failures are logged, never raised."""
-        if not self.url:
+        if self._client is None:
             log.warning("no response_url to answer to; message dropped: %s", msg.get("text"))
             return False, "no response_url"
         body = {
@@ -62,11 +72,8 @@ class ResponseUrl:
             "response_type": "in_channel" if in_channel else "ephemeral",
             "replace_original": replace,
         }
-        client = AsyncWebhookClient(self.url, timeout=int(self.timeout), session=self.session,
-                                    retry_handlers=retry_handlers())
-        self.posts += 1
         try:
-            response = await client.send_dict(body)
+            response = await self._client.send_dict(body)
         except Exception as exc:  # connection failures after the retries
             log.warning("posting to response_url failed: %s", exc)
             return False, str(exc)
