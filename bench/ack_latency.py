@@ -1,0 +1,356 @@
+"""Benchmark: how fast `setcover-bot serve` acknowledges Slack, against a bare Bolt app.
+
+    .venv/bin/python bench/ack_latency.py [--rounds 5] [--requests 300] [--concurrency 50]
+
+Issue 10. Both servers run side by side, each in its own process, against the same fakes
+in processes of their own: the fake VOD answering every call after 1 s, and the fake Slack
+taking the `response_url` posts.
+
+- setcover: the installed `setcover-bot serve` with production settings (AK/SK signing,
+  SQLite audit store, INFO logs) as a user starts it.
+- bare Bolt: `bench/bare_bolt.py` (listeners that ack, sleep 1 s, `respond()`), served by
+  `python -m uvicorn` the usual way (no access log, as ours has none).
+
+For slash commands (`/setcover <asset_id>`: the snapshot picker) and for button clicks
+("Use as cover" from a picker: a full cover change), rounds of `--requests` signed
+requests with `--concurrency` in flight alternate between the two servers; the load
+generator is raw aiohttp in this process, every request signed before the round starts.
+A round ends when every acknowledgement arrived (all must be 200) and every `response_url`
+post the flows make reached the fake Slack (all accepted), so no round's leftover work
+runs into the next. Each server first gets one untimed warm-up round of 50.
+
+Per round: p50, p90, p99 and max acknowledgement latency. The figure is the median over
+rounds of each round's p99, and its ratio to bare Bolt's. Also measured: start-up (spawn
+to the first `/healthz` 200, three starts) and the peak RSS (VmHWM) of the served bot
+after all rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import itertools
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from harness import (
+    BENCH,
+    ROOT,
+    FakeProcess,
+    Served,
+    child_env,
+    free_port,
+    latency_figures,
+    machine,
+    median,
+    start_setcover,
+    write_result,
+)
+
+from tests.slack_requests import click_body, command_body, signature_headers
+
+SERVERS = ("setcover", "bare")
+KINDS = ("commands", "clicks")
+WARMUP = 50
+SETTLE_TIMEOUT_S = 90.0
+Request = tuple[bytes, dict[str, str]]
+_hooks = itertools.count(1)
+
+
+def start_bare(slack: FakeProcess, workdir: Path) -> Served:
+    port = free_port()
+    env = child_env({
+        "SLACK_BOT_TOKEN": "xoxb-1234-5678-faketoken",
+        "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+        "SLACK_API_URL": slack.info["api_url"],
+    })
+    argv = [sys.executable, "-m", "uvicorn", "bare_bolt:api", "--app-dir", str(BENCH),
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    return Served("bare-bolt", argv, env=env, workdir=workdir, port=port)
+
+
+# ---- what Slack sends ---------------------------------------------------------------
+def hook_url(slack: FakeProcess) -> str:
+    return f"{slack.info['url']}/hooks/{next(_hooks)}"
+
+
+def signed(body: str) -> Request:
+    return body.encode(), signature_headers(body)
+
+
+def commands(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
+    """`/setcover <asset_id>` for `count` assets in turn."""
+    assets = vod.info["asset_ids"]
+    return [signed(command_body(assets[i % len(assets)], response_url=hook_url(slack)))
+            for i in range(count)]
+
+
+def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
+    """"Use as cover" on a fresh picker of a different asset each (a new change each)."""
+    from bot.slack import blocks
+    from bot.vod.models import Asset, Snapshot
+
+    assets: list[Asset] = []
+    urls = vod.info["snapshot_urls"]
+    for n, asset_id in enumerate(vod.info["asset_ids"]):
+        mine = urls[n * 6:(n + 1) * 6]
+        kinds = ("sample",) * 3 + ("dots",) * 2 + ("quantity",)
+        assets.append(Asset(asset_id=asset_id, title=f"Bench asset {asset_id[-4:]}", snapshots=[
+            Snapshot(kind=kind, offset=10 * i, url=url)  # type: ignore[arg-type]
+            for i, (kind, url) in enumerate(zip(kinds, mine, strict=True))
+        ]))
+    if count > len(assets):
+        raise SystemExit(f"{count} clicks need as many assets; the fake VOD has {len(assets)}")
+    return [
+        signed(click_body(blocks.picker(asset, nonce=blocks.new_nonce())["blocks"],
+                          response_url=hook_url(slack), text="Use as cover", nth=i % 6))
+        for i, asset in enumerate(assets[:count])
+    ]
+
+
+BUILDERS: dict[str, Callable[[FakeProcess, FakeProcess, int], list[Request]]] = {
+    "commands": commands, "clicks": clicks,
+}
+
+
+def expected_posts(server: str, kind: str) -> int:
+    """`response_url` posts per request: the picker; for a click on ours "Setting cover…",
+    the outcome in the channel and the confirmation; bare Bolt's one `respond()`."""
+    return 3 if (server, kind) == ("setcover", "clicks") else 1
+
+
+# ---- the load ---------------------------------------------------------------------
+async def fire(session: aiohttp.ClientSession, url: str, requests: Sequence[Request],
+               concurrency: int) -> tuple[list[float], dict[int, int]]:
+    """Every request, `concurrency` in flight; each one's latency to its full answer."""
+    latencies = [0.0] * len(requests)
+    statuses: collections.Counter[int] = collections.Counter()
+    todo = iter(enumerate(requests))
+
+    async def worker() -> None:
+        for i, (body, headers) in todo:
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+            latencies[i] = time.perf_counter() - started
+            statuses[response.status] += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, dict(statuses)
+
+
+async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, count: int
+                 ) -> dict[str, Any]:
+    """Wait until every post of the round reached the fake Slack; check what arrived."""
+    want = expected_posts(server, kind) * count
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while True:
+        stats = slack.command("stats")
+        if stats["hook_posts"] >= want:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server} {kind}: {stats['hook_posts']} of {want} "
+                               f"response_url posts after {SETTLE_TIMEOUT_S:.0f} s: {stats}")
+        await asyncio.sleep(0.05)
+    problems = []
+    if stats["hook_posts"] != want or stats["hook_urls"] != count:
+        problems.append(f"{stats['hook_posts']} posts to {stats['hook_urls']} URLs, "
+                        f"expected {want} to {count}")
+    if stats["refused"]:
+        problems.append(f"{stats['refused']} posts refused")
+    vod_stats = vod.command("stats")
+    if server == "setcover" and kind == "clicks" and vod_stats["cover_changes"] != count:
+        problems.append(f"{vod_stats['cover_changes']} cover changes, expected {count}")
+    if server == "setcover" and kind == "commands" and vod_stats["statuses"] != {"200": count}:
+        problems.append(f"VOD answered {vod_stats['statuses']}, expected {count} x 200")
+    if problems:
+        raise RuntimeError(f"{server} {kind}: " + "; ".join(problems))
+    slack.command("reset")
+    vod.command("reset")
+    return {"slack": stats, "vod": vod_stats}
+
+
+async def one_round(session: aiohttp.ClientSession, served: Served, server: str, kind: str,
+                    vod: FakeProcess, slack: FakeProcess, count: int, concurrency: int
+                    ) -> dict[str, Any]:
+    requests = BUILDERS[kind](vod, slack, count)
+    cpu0 = served.cpu_s()
+    started = time.perf_counter()
+    latencies, statuses = await fire(session, served.url + "/slack/events", requests,
+                                     concurrency)
+    acked_s = time.perf_counter() - started
+    if statuses != {200: count}:
+        raise RuntimeError(f"{server} {kind}: acknowledgements {statuses}, expected 200s")
+    checked = await settle(slack, vod, server, kind, count)
+    return latency_figures(latencies) | {
+        "acked_in_s": acked_s,
+        "done_in_s": time.perf_counter() - started,
+        "server_cpu_s": served.cpu_s() - cpu0,
+        "latencies_s": latencies,
+        "checked": checked,
+    }
+
+
+async def load(servers: dict[str, Served], vod: FakeProcess, slack: FakeProcess,
+               args: argparse.Namespace) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
+        kind: {server: [] for server in SERVERS} for kind in KINDS
+    }
+    sessions = {
+        server: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency))
+        for server in SERVERS
+    }
+    try:
+        for kind in KINDS:
+            for server in SERVERS:
+                await one_round(sessions[server], servers[server], server, kind, vod, slack,
+                                WARMUP, args.concurrency)
+            for n in range(args.rounds):
+                order = SERVERS if n % 2 == 0 else tuple(reversed(SERVERS))
+                for server in order:
+                    result = await one_round(sessions[server], servers[server], server, kind,
+                                             vod, slack, args.requests, args.concurrency)
+                    rounds[kind][server].append(result)
+                    print(f"  {kind:8} round {n + 1} {server:8}: p50 {result['p50_ms']:6.1f}  "
+                          f"p90 {result['p90_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  "
+                          f"max {result['max_ms']:6.1f} ms", flush=True)
+    finally:
+        for session in sessions.values():
+            await session.close()
+    return rounds
+
+
+def summarize(rounds: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for kind in KINDS:
+        per_server = {
+            server: {key: median([r[key] for r in rounds[kind][server]])
+                     for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms")}
+            for server in SERVERS
+        }
+        per_server["ratio_p99"] = per_server["setcover"]["p99_ms"] / per_server["bare"]["p99_ms"]
+        summary[kind] = per_server
+    return summary
+
+
+def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
+    print(f"ack latency: {args.rounds} rounds of {args.requests} requests, {args.concurrency} "
+          "in flight, VOD answering after 1 s", flush=True)
+    assets = max(args.requests, WARMUP)
+    with tempfile.TemporaryDirectory(prefix="setcover-bench-") as tmp, \
+            FakeProcess("vod", "--latency", "1", "--assets", str(assets)) as vod, \
+            FakeProcess("slack") as slack:
+        workdir = Path(tmp)
+        starts = []
+        for _ in range(args.starts - 1):
+            served = start_setcover(vod, slack, workdir)
+            starts.append(served.started_s)
+            served.stop()
+        servers = {"setcover": start_setcover(vod, slack, workdir)}
+        starts.append(servers["setcover"].started_s)
+        print("  setcover start to first /healthz 200: "
+              + ", ".join(f"{s:.2f} s" for s in starts), flush=True)
+        try:
+            servers["bare"] = start_bare(slack, workdir)
+            rss_before = servers["setcover"].peak_rss_mib()
+            rounds = asyncio.run(load(servers, vod, slack, args))
+            peak = {name: served.peak_rss_mib() for name, served in servers.items()}
+            log = servers["setcover"].log()
+        finally:
+            for served in servers.values():
+                served.stop()
+    summary = summarize(rounds)
+    result = {
+        "benchmark": "ack_latency",
+        "started": stamp,
+        "machine": machine(),
+        "parameters": vars(args) | {"warmup": WARMUP, "vod_latency_s": 1.0},
+        "startup_s": starts,
+        "startup_median_s": median(starts),
+        "peak_rss_mib": peak,
+        "setcover_rss_after_start_mib": rss_before,
+        "summary": summary,
+        "rounds": rounds,
+        "setcover_log_lines": len(log.splitlines()),
+    }
+    print_summary(result)
+    return result
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    for kind in KINDS:
+        s = result["summary"][kind]
+        print(f"{kind}: median p99 setcover {s['setcover']['p99_ms']:.1f} ms, bare Bolt "
+              f"{s['bare']['p99_ms']:.1f} ms, ratio {s['ratio_p99']:.2f}x; median p50 "
+              f"{s['setcover']['p50_ms']:.1f} vs {s['bare']['p50_ms']:.1f} ms")
+    print(f"start-up (median of {len(result['startup_s'])}): {result['startup_median_s']:.2f} s;"
+          f" peak RSS after the load: setcover {result['peak_rss_mib']['setcover']:.1f} MiB, "
+          f"bare Bolt {result['peak_rss_mib']['bare']:.1f} MiB")
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """The acknowledgement latency distributions (all rounds pooled), ours against the floor."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    labels = {"setcover": "setcover-bot serve", "bare": "bare Bolt AsyncApp (floor)"}
+    for ax, kind in zip(axes, KINDS, strict=True):
+        for server, colour in (("setcover", "tab:blue"), ("bare", "tab:gray")):
+            pooled = sorted(x * 1000 for r in result["rounds"][kind][server]
+                            for x in r["latencies_s"])
+            fractions = [(i + 1) / len(pooled) for i in range(len(pooled))]
+            p99 = result["summary"][kind][server]["p99_ms"]
+            ax.plot(pooled, fractions, color=colour,
+                    label=f"{labels[server]} (p99 {p99:.0f} ms)")
+            ax.axvline(p99, color=colour, linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{'/setcover <asset_id>' if kind == 'commands' else 'Use as cover click'}"
+                     f" ({result['summary'][kind]['ratio_p99']:.2f}x)")
+        ax.set_xlabel("acknowledgement latency, ms (log)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_ylabel("fraction of requests acknowledged")
+    p = result["parameters"]
+    fig.suptitle(f"Acknowledgement latency, {p['rounds']} rounds x {p['requests']} requests, "
+                 f"{p['concurrency']} in flight, VOD answering after 1 s (dotted: median p99)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--starts", type=int, default=3, help="start-ups timed")
+    parser.add_argument("--plot", type=Path, default=None, help="also write this PNG")
+    return parser
+
+
+def main() -> int:
+    args = parser().parse_args()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    plot_path = args.plot
+    del args.plot
+    result = run(args, stamp)
+    print(f"wrote {write_result('ack_latency', result, stamp).relative_to(ROOT)}")
+    if plot_path:
+        plot(result, plot_path)
+        print(f"wrote {plot_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

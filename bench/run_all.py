@@ -1,0 +1,252 @@
+"""Run every benchmark of issue 10 and write docs/benchmarks.md, its plot and the README's
+summary table.
+
+    .venv/bin/python bench/run_all.py            # about 5 minutes on 2 cores
+    .venv/bin/python bench/run_all.py --quick    # a smoke run: fewer rounds, not for the docs
+
+Needs `pip install -e '.[test,bench]'` and PostgreSQL on 127.0.0.1:5432 (for the scale-out;
+`BENCH_POSTGRES_URL` names another server's maintenance database). Network: 127.0.0.1 only.
+The numbers in the docs are this run's; the analysis under "Reading it" is
+bench/analysis.md, copied in as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import ack_latency
+import scale_out
+import vod_set_cover
+from harness import BENCH, ROOT, write_result
+
+DOC = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "benchmarks-ack-latency.png"
+README = ROOT / "README.md"
+SUMMARY_START = "<!-- benchmark summary: written by bench/run_all.py -->"
+SUMMARY_END = "<!-- end of benchmark summary -->"
+COMMAND = ".venv/bin/python bench/run_all.py"
+ACK_RATIO_TARGET = 1.1
+ACK_P99_TARGET_MS = 50.0
+RSS_TARGET_MIB = 80.0
+STARTUP_TARGET_S = 1.5
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def summary_rows(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any]
+                 ) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for kind, label in (("commands", "`/setcover <asset_id>`"), ("clicks", "button click")):
+        s = ack["summary"][kind]
+        ok = s["ratio_p99"] <= ACK_RATIO_TARGET and s["setcover"]["p99_ms"] < ACK_P99_TARGET_MS
+        rows.append((
+            f"ack p99, {label} (median of {ack['parameters']['rounds']} rounds)",
+            f"≤ {ACK_RATIO_TARGET}x bare Bolt and < {ACK_P99_TARGET_MS:.0f} ms",
+            f"{s['setcover']['p99_ms']:.1f} ms vs {s['bare']['p99_ms']:.1f} ms: "
+            f"**{s['ratio_p99']:.2f}x**",
+            verdict(ok),
+        ))
+    rss = ack["peak_rss_mib"]["setcover"]
+    rows.append(("peak RSS of the served bot after the load", f"< {RSS_TARGET_MIB:.0f} MB",
+                 f"{rss:.1f} MiB", verdict(rss < RSS_TARGET_MIB)))
+    start = ack["startup_median_s"]
+    rows.append(("start to first `/healthz` 200", f"< {STARTUP_TARGET_S} s",
+                 f"{start:.2f} s (median of {len(ack['startup_s'])})",
+                 verdict(start < STARTUP_TARGET_S)))
+    calls = {impl: vod["summary"][impl]["calls_per_s"] for impl in vod["summary"]}
+    rows.append(("`VodClient` vs the official SDK", "≥ 3x",
+                 f"{calls['ours']:,.0f} vs {calls['sdk']:,.0f} calls/s: "
+                 f"**{vod['ratio_sdk']:.2f}x**", verdict(vod["ratio_sdk"] >= 3.0)))
+    rows.append(("`VodClient` vs bare httpx over aiohttp", "≥ 90 %",
+                 f"{calls['ours']:,.0f} vs {calls['httpx']:,.0f} calls/s: "
+                 f"**{vod['share_of_ceiling']:.0%}**", verdict(vod["share_of_ceiling"] >= 0.9)))
+    rates = scale["changes_per_s"]
+    two = scale["scaling"][2]
+    rows.append(("scale-out on one PostgreSQL, 2 processes vs 1", "≥ 1.6x",
+                 " / ".join(f"{rates[n]:.0f}" for n in scale_out.LEVELS)
+                 + f" changes/s for 1 / 2 / 4: **{two:.2f}x**", verdict(two >= 1.6)))
+    return rows
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary_table(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any]) -> str:
+    return table(("figure", "target", "measured", ""), summary_rows(ack, vod, scale))
+
+
+def ack_rounds_table(ack: dict[str, Any], kind: str) -> str:
+    rows = []
+    for server, label in (("setcover", "setcover"), ("bare", "bare Bolt")):
+        for n, r in enumerate(ack["rounds"][kind][server], start=1):
+            rows.append((label, str(n), f"{r['p50_ms']:.1f}", f"{r['p90_ms']:.1f}",
+                         f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}",
+                         f"{r['server_cpu_s']:.2f}", f"{r['done_in_s']:.1f}"))
+        m = ack["summary"][kind][server]
+        rows.append((f"**{label}**", "median", f"{m['p50_ms']:.1f}", f"{m['p90_ms']:.1f}",
+                     f"**{m['p99_ms']:.1f}**", f"{m['max_ms']:.1f}", "", ""))
+    return table(("server", "round", "p50 ms", "p90 ms", "p99 ms", "max ms",
+                  "server CPU s", "round done in s"), rows)
+
+
+def vod_table(vod: dict[str, Any]) -> str:
+    impls = list(vod["impls"])
+    keys = [("calls/s (median)", "calls_per_s", "{:,.0f}"),
+            ("latency p50 ms", "p50_ms", "{:.1f}"), ("latency p99 ms", "p99_ms", "{:.1f}"),
+            ("client CPU µs per call", "client_cpu_us_per_call", "{:.0f}"),
+            ("client CPU busy (cores)", "client_cpu_busy", "{:.2f}"),
+            ("peak RSS MiB", "peak_rss_mib", "{:.1f}")]
+    rows = [("calls/s (each run)",
+             *(" / ".join(f"{v:,.0f}" for v in vod["per_run_calls_per_s"][i]) for i in impls))]
+    rows += [(label, *(fmt.format(vod["summary"][i][key]) for i in impls))
+             for label, key, fmt in keys]
+    return table(("", *(vod["impls"][i] for i in impls)), rows)
+
+
+def scale_table(scale: dict[str, Any]) -> str:
+    rows = []
+    for n in scale_out.LEVELS:
+        runs = scale["runs"][n]
+        rows.append((str(n), " / ".join(f"{r['changes_per_s']:.0f}" for r in runs),
+                     f"**{scale['changes_per_s'][n]:.0f}**", f"{scale['scaling'][n]:.2f}x",
+                     f"{scale['bot_cpu_ms_per_change'][n]:.1f}"))
+    return table(("processes", "changes/s (each repeat)", "median", "vs 1 process",
+                  "bot CPU ms per change"), rows)
+
+
+def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any], stamp: str,
+              took_s: float) -> None:
+    m = ack["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+    p = ack["parameters"]
+    analysis = (BENCH / "analysis.md").read_text().strip()
+    doc = f"""# Benchmarks
+
+Made by `{COMMAND}` (all of `bench/`, {took_s / 60:.1f} minutes) on {stamp[:4]}-{stamp[4:6]}-\
+{stamp[6:8]} at {stamp[9:11]}:{stamp[11:13]} UTC, from the commit this file came with. Every
+number below is that run's; `bench/results/{stamp}-*.json` held the raw data
+(git-ignored). How each benchmark works is in `bench/README.md`.
+
+**Machine**: {m['cpus']} vCPUs ({m['cpu']}), {m['platform']}, Python {m['python']}; shared with
+other work, so figures move by 10-20 % between runs. **Packages**: {packages}.
+
+## Summary
+
+{summary_table(ack, vod, scale)}
+
+## Acknowledgement latency
+
+`setcover-bot serve` (production settings: AK/SK, SQLite audit store, INFO logs) against a
+bare Bolt `AsyncApp` served by uvicorn, side by side in one run, the fake VOD answering
+every call after 1 s. {p['rounds']} rounds each of {p['requests']} signed requests,
+{p['concurrency']} in flight, alternating servers; raw aiohttp as the load generator; one
+untimed warm-up round of {p['warmup']} each. A round ends when every `response_url` post
+of its flows arrived. Latency is from sending a request to reading its acknowledgement.
+
+![Acknowledgement latency distributions](benchmarks-ack-latency.png)
+
+### `/setcover <asset_id>` (the picker)
+
+{ack_rounds_table(ack, "commands")}
+
+### "Use as cover" clicks (a full cover change each: 2 VOD calls, 2 audit writes, 3 posts)
+
+{ack_rounds_table(ack, "clicks")}
+
+## Footprint
+
+- Start to first `/healthz` 200 (spawning `setcover-bot serve` to the answer, same SQLite
+  file): {", ".join(f"{s:.2f} s" for s in ack["startup_s"])}.
+- Peak RSS (VmHWM) after all the rounds above: setcover **{ack['peak_rss_mib']['setcover']:.1f}
+  MiB** ({ack['setcover_rss_after_start_mib']:.1f} MiB after start-up); bare Bolt
+  {ack['peak_rss_mib']['bare']:.1f} MiB.
+- Peak RSS of the scale-out processes (PostgreSQL): {", ".join(
+        f"{x:.1f}" for x in scale['peak_rss_mib'])} MiB.
+
+## VOD client throughput
+
+{vod['parameters']['calls']:,} `set_cover` calls, {vod['parameters']['concurrency']} concurrent,
+{vod['parameters']['repeats']} repeats of each client (each in a fresh process), against
+the signature-checking fake VOD in its own process. The bare httpx client sends requests
+signed before the timing: what httpx over the aiohttp transport costs alone.
+
+{vod_table(vod)}
+
+Ours / SDK: **{vod['ratio_sdk']:.2f}x**; ours / bare httpx: **{vod['share_of_ceiling']:.0%}**.
+
+## Scale-out on one PostgreSQL
+
+{scale['parameters']['changes']} cover changes per level (`/setcover <snapshot URL>`, a
+different video each), {scale['parameters']['concurrency']} requests in flight, round-robin
+over the processes; the fake VOD answers at once, so the processes' CPU is the limit.
+Changes per second = changes / (last outcome post - first request).
+{scale['parameters']['repeats']} repeats.
+
+{scale_table(scale)}
+
+## Reading it
+
+{analysis}
+"""
+    DOC.write_text(doc)
+
+
+def write_readme_summary(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any]
+                         ) -> None:
+    text = README.read_text()
+    block = (f"{SUMMARY_START}\n{summary_table(ack, vod, scale)}\n\n"
+             f"Made by `{COMMAND}`; details in [docs/benchmarks.md](docs/benchmarks.md).\n"
+             f"{SUMMARY_END}")
+    pattern = re.compile(re.escape(SUMMARY_START) + ".*?" + re.escape(SUMMARY_END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no {SUMMARY_START!r} block to replace")
+    README.write_text(pattern.sub(lambda _: block, text))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds and calls; writes nothing under docs/")
+    args = parser.parse_args()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    started = time.monotonic()
+    ack_args = ack_latency.parser().parse_args([])
+    vod_args = vod_set_cover.parser().parse_args([])
+    scale_args = scale_out.parser().parse_args([])
+    del ack_args.plot
+    if args.quick:
+        ack_args.rounds, ack_args.requests, ack_args.starts = 2, 150, 2
+        vod_args.calls, vod_args.repeats = 1000, 1
+        scale_args.changes, scale_args.repeats = 200, 1
+    ack = ack_latency.run(ack_args, stamp)
+    write_result("ack_latency", ack, stamp)
+    vod = vod_set_cover.run(vod_args, stamp)
+    write_result("vod_set_cover", vod, stamp)
+    scale = scale_out.run(scale_args, stamp)
+    write_result("scale_out", scale, stamp)
+    took = time.monotonic() - started
+    print()
+    print(summary_table(ack, vod, scale))
+    if args.quick:
+        print(f"\n--quick: docs not written ({took:.0f} s)")
+        return 0
+    ack_latency.plot(ack, PLOT)
+    write_doc(ack, vod, scale, stamp, took)
+    write_readme_summary(ack, vod, scale)
+    print(f"\nwrote {DOC.relative_to(ROOT)}, {PLOT.relative_to(ROOT)} and the README summary "
+          f"in {took:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
