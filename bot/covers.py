@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics, observe
 from bot.config import Settings
 from bot.policy import Decision, Policy
 from bot.store import (
@@ -175,6 +176,7 @@ class CoverService:
             await self._record_refused(attempt, Status.DENIED, decision.reason)
         return decision
 
+    @metrics.CHANGES_IN_FLIGHT.track_inprogress()
     async def change(self, request: CoverRequest) -> Outcome:
         """Set the cover once, whatever the number of times the same request arrives.
 
@@ -330,6 +332,15 @@ class CoverService:
 
     async def _record_refused(self, attempt: Attempt, status: Status, reason: str) -> None:
         """Best effort: nothing was done, so a refusal needs no record to be safe."""
+        if status is Status.DENIED:
+            metrics.DENIALS.labels(source=attempt.source.value).inc()
+            observe.note(outcome="denied")
+            log.info("denied: %s may not change covers (team %s, channel %s, asset %s, %s)",
+                     attempt.user_id, attempt.team_id, attempt.channel_id,
+                     attempt.asset_id or "-", attempt.source,
+                     extra={"event": "denied", "team": attempt.team_id,
+                            "channel": attempt.channel_id, "user": attempt.user_id,
+                            "asset": attempt.asset_id or None, "source": attempt.source.value})
         try:
             await self.store.record_refused(attempt, status, reason)
         except StoreUnavailable:

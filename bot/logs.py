@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 
+#: What every LogRecord has; anything else came from `extra=` and becomes a JSON field.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, for log collectors."""
@@ -20,9 +23,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        entry |= {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -32,8 +36,10 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    # Alembic narrates every migration step at INFO; only its warnings matter here.
-    alembic_level = max(logging.WARNING, logging.getLevelName(settings.log_level))
-    logging.getLogger("alembic").setLevel(alembic_level)
-    # httpx logs every request at INFO: noise, and CPU on the loop that acknowledges Slack.
-    logging.getLogger("httpx").setLevel(alembic_level)
+    # Alembic narrates every migration step at INFO, and httpx logs every request at INFO
+    # (noise, CPU on the loop that acknowledges Slack, and the full VOD URL with the project
+    # id; `bot.observe` logs each VOD call once, with what an operator needs): only their
+    # warnings matter here.
+    quiet_level = max(logging.WARNING, logging.getLevelName(settings.log_level))
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(quiet_level)

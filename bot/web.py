@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.config import Settings
 from bot.covers import open_services
 from bot.slack.app import build_app, open_web_client
@@ -74,6 +75,10 @@ def create_app(settings: Settings) -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    async def metrics_page(request: Request) -> Response:
+        page, content_type = await metrics.exposition(request.app.state.services.store)
+        return Response(page, media_type=content_type)
+
     async def readyz(request: Request) -> Response:
         try:
             await request.app.state.services.store.ping()
@@ -87,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

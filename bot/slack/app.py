@@ -21,13 +21,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import observe
 from bot.config import Settings
 from bot.covers import CoverService, Services
-from bot.slack import actions, commands
+from bot.slack import actions, commands, tracing
 from bot.slack.delivery import ResponseUrl, retry_handlers
 from bot.slack.errors import describe_error
+from bot.vod.errors import VodError
 
 log = logging.getLogger(__name__)
+_BOLT_LOG = logging.getLogger("slack_bolt.AsyncApp")
 
 #: How long a shutdown waits for changes already under way.
 DRAIN_TIMEOUT_S = 30.0
@@ -66,7 +69,10 @@ class Runtime:
 
     def spawn(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl, *, replace: bool) -> None:
         """Run `work` after the acknowledgement; its errors are reported through `reply`."""
-        task = asyncio.get_running_loop().create_task(self._guard(work, reply, replace))
+        trace = observe.hand_off()
+        task = asyncio.get_running_loop().create_task(
+            self._guard(work, reply, replace, trace)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -87,13 +93,22 @@ class Runtime:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _guard(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl,
-                     replace: bool) -> None:
+                     replace: bool, trace: observe.SlackTrace | None) -> None:
         try:
             await work
         except asyncio.CancelledError:
+            observe.note(outcome="error", error_code="CANCELLED")
             raise
         except Exception as error:
+            code = error.code if isinstance(error, VodError) else None
+            observe.note(outcome="error", error_code=code or type(error).__name__)
             await reply.send(describe_error(error), replace=replace)
+        finally:
+            observe.finish(trace)
+
+
+def _no_unused_token_warning(record: logging.LogRecord) -> bool:
+    return "will be unused" not in record.getMessage()
 
 
 def build_app(
@@ -103,7 +118,10 @@ def build_app(
     client = client or make_web_client(settings)
     secret = settings.slack_signing_secret.get_secret_value() if \
         settings.slack_signing_secret else ""
-    app = AsyncApp(
+    # Bolt reads SLACK_BOT_TOKEN from the environment itself and, given our client too,
+    # warns at every start that the token "will be unused": the client already holds it.
+    _BOLT_LOG.addFilter(_no_unused_token_warning)
+    app = tracing.TracedApp(
         client=client,
         signing_secret=secret,
         name="setcover",

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot import observe
 from bot.slack import blocks
 from bot.timecodes import TimecodeError, parse_times
 from bot.vod.errors import SnapshotUrlError
@@ -137,6 +138,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
     async def setcover(ack: AsyncAck, body: dict[str, Any]) -> None:
         command = parse_command(body.get("text"), runtime.settings.vod_snapshot_hosts)
+        named = command if isinstance(command, ShowPicker | SetFromUrl | History) else None
+        observe.note(kind=observe.snake(type(command).__name__),
+                     asset=named.asset_id if named else None)
         if isinstance(command, Help):
             await ack(**blocks.usage())
             return

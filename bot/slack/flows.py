@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot import observe
 from bot.covers import (
     Actor,
     BadTimes,
@@ -33,6 +34,7 @@ from bot.covers import (
     Duplicate,
     Failed,
     NotRecorded,
+    Outcome,
 )
 from bot.slack import blocks
 from bot.slack.delivery import ResponseUrl
@@ -113,6 +115,7 @@ async def change_cover(
     request = CoverRequest(actor=actor, snapshot_url=url, source=Source(source),
                            idempotency_key=key)
     outcome = await runtime.covers.change(request)
+    _note(outcome)
     match outcome:
         case Changed():
             await reply.send_with_fallback(
@@ -169,6 +172,17 @@ async def capture(
         case Failed():
             await reply.send(blocks.failure(asset_id=asset_id, error=outcome.error,
                                             snapshot_url=None))
+
+
+def _note(outcome: Outcome) -> None:
+    """The outcome and VOD's request id, for the request's log line and counter."""
+    request_id = error_code = None
+    if isinstance(outcome, Changed):
+        request_id = outcome.request_id
+    elif isinstance(outcome, Failed):
+        request_id, error_code = outcome.error.request_id, outcome.error.code
+    observe.note(outcome=observe.snake(type(outcome).__name__), vod_request_id=request_id,
+                 error_code=error_code)
 
 
 async def search(runtime: Runtime, actor: Actor, reply: ResponseUrl, words: str) -> None:

@@ -25,6 +25,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from bot import metrics
+from bot.observe import MeasuredTransport
 from bot.vod.auth import auth_from_settings
 from bot.vod.errors import (
     InvalidArgument,
@@ -100,7 +102,7 @@ class VodClient:
             auth=auth,
             timeout=httpx.Timeout(timeout_s),
             limits=limits,
-            transport=transport or AiohttpTransport(limits=limits),
+            transport=MeasuredTransport(transport or AiohttpTransport(limits=limits)),
             headers={"Accept": "application/json", "User-Agent": "setcover-bot"},
             follow_redirects=False,
         )
@@ -244,6 +246,7 @@ class VodClient:
                     raise error
                 raise error from cause
             retry += 1
+            metrics.VOD_RETRIES.inc()
             log.warning(
                 "VOD %s %s: %s; retry %d of %d in %.2f s",
                 method, path, error.message, retry, self._retry.max_retries, wait,
