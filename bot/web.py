@@ -1,6 +1,7 @@
 """HTTP mode: the Starlette app uvicorn serves.
 
-    POST /slack/events   slash commands and interactivity (Slack's signature checked: 401)
+    POST /slack/events   slash commands and interactivity: unsigned, stale or badly signed
+                         401, over 1 MiB 413, both before the body is read or parsed
     GET  /healthz        200 while the process lives
     GET  /readyz         200 when the audit store answers, else 503
 
@@ -19,8 +20,9 @@ from slack_bolt.adapter.starlette.async_handler import (
     AsyncSlackRequestHandler,
     to_starlette_response,
 )
+from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -28,7 +30,7 @@ from bot import metrics
 from bot.config import Settings
 from bot.covers import open_services
 from bot.slack.app import build_app, open_web_client
-from bot.slack.request import SlackRequest
+from bot.slack.request import Refused, SignedBody, SlackRequest
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +39,34 @@ GRACEFUL_SHUTDOWN_S = 20
 
 
 class SlackEventsHandler(AsyncSlackRequestHandler):
-    """Bolt's Starlette handler, with the body parsed by `SlackRequest` (see its docstring)."""
+    """Bolt's Starlette handler behind `SignedBody`: the body is read within its limit and
+    verified on the raw bytes before `SlackRequest` parses it (see `bot.slack.request`)."""
+
+    def __init__(self, app: AsyncApp, door: SignedBody) -> None:
+        super().__init__(app)
+        self.door = door
 
     async def handle(self, req: Request, addition_context_properties: dict | None = None
                      ) -> Response:
-        if req.method != "POST":
-            return Response(status_code=405)
-        body = (await req.body()).decode("utf-8", errors="replace")
+        try:
+            raw = await self.door.read(req.headers, req.stream())
+        except Refused as refusal:
+            # One short line, nothing of the body: forged traffic must not fill the logs.
+            client = req.client.host if req.client else "?"
+            log.info("refused a request from %s: %s (%d)", client, refusal.reason,
+                     refusal.status)
+            # Nothing in its body can be believed, so it is only counted.
+            metrics.SLACK_REQUESTS.labels(
+                kind="unsigned" if refusal.status == 401 else "oversized",
+                outcome="unauthorized" if refusal.status == 401 else "too_large").inc()
+            # Closing the connection drops the rest of the upload unread (kept open, the
+            # server would have to receive and discard all of it).
+            return JSONResponse({"error": refusal.reason}, status_code=refusal.status,
+                                headers={"Connection": "close"})
+        except ClientDisconnect:
+            return Response(status_code=400)
         bolt_request = SlackRequest(
-            body=body,
+            body=raw.decode("utf-8", errors="replace"),
             query=req.query_params,
             headers=req.headers,
         )
@@ -62,7 +83,7 @@ def create_app(settings: Settings) -> Starlette:
             bolt_app, runtime = build_app(settings, services, client=client)
             app.state.services = services
             app.state.runtime = runtime
-            app.state.slack = SlackEventsHandler(bolt_app)
+            app.state.slack = SlackEventsHandler(bolt_app, SignedBody(_signing_secret(settings)))
             log.info("serving Slack on port %s; %s", settings.port, services.policy.describe())
             try:
                 yield
@@ -96,6 +117,12 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def _signing_secret(settings: Settings) -> str:
+    if settings.slack_signing_secret is None:  # require_slack() refuses this before serving
+        raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
+    return settings.slack_signing_secret.get_secret_value()
 
 
 def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # imported by the fixtures themselves, after the plugins below load
+    from tests.fakes.slack_server import FakeSlack
+    from tests.fakes.vod_server import FakeVod
+    from tests.processes import ServedBot
 
 pytest_plugins = [
     "tests.fakes.slack_server",
@@ -25,3 +31,21 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, _vod_server: FakeVod, _slack_server: FakeSlack
+) -> Iterator[ServedBot]:
+    """One `setcover-bot serve` for the test module; it must exit cleanly at the end."""
+    from tests.processes import ServedBot
+
+    bot = ServedBot(tmp_path_factory.mktemp("served"), _vod_server, _slack_server)
+    yield bot
+    bot.assert_clean_exit()
+
+
+@pytest.fixture
+def bot(served: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack) -> ServedBot:
+    """The module's served bot, with the fakes emptied for this test."""
+    return served

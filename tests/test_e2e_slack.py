@@ -1,17 +1,14 @@
 """End to end: `setcover-bot serve` started as users start it, talked to over HTTP as Slack
 talks to it, with the fake Slack and the fake VOD on real sockets.
 
-One bot process serves the module (start-up costs about a second); each test resets the
-fakes. The graceful-shutdown test starts a process of its own.
+One bot process serves the module (the `served` fixture: start-up costs about a second);
+each test resets the fakes. The graceful-shutdown test starts a process of its own.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.slack import blocks
 from tests.fakes.server import wait_until
@@ -22,18 +19,6 @@ from tests.slack_requests import USER_ID, command_body, signature_headers
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
-@pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, _vod_server: FakeVod, _slack_server: FakeSlack
-) -> Iterator[ServedBot]:
-    bot = ServedBot(tmp_path_factory.mktemp("served"), _vod_server, _slack_server)
-    yield bot
-    bot.assert_clean_exit()
-
-
-@pytest.fixture
-def bot(served: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack) -> ServedBot:
-    return served
 
 
 def test_pick_a_snapshot_and_the_channel_sees_the_new_cover(

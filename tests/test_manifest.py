@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.slack.app import build_app
 from bot.slack.blocks import COMMAND
 from bot.slack.request import SlackRequest
+from tests.fakes.server import async_wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, command_body, signature_headers
 
@@ -97,13 +98,21 @@ async def test_the_app_answers_the_manifest_commands_and_no_other(
 ) -> None:
     settings = Settings(_env_file=None, slack_bot_token=BOT_TOKEN,
                         slack_signing_secret=SIGNING_SECRET, slack_api_url=fake_slack.api_url)
-    app, _ = build_app(settings, SimpleNamespace(covers=None))  # type: ignore[arg-type]
+    app, runtime = build_app(settings, SimpleNamespace(covers=None))  # type: ignore[arg-type]
 
-    async def status_of(command: str) -> int:
-        body = command_body("help", response_url=fake_slack.new_response_url(), command=command)
+    async def answer(command: str) -> tuple[str, str]:
+        url = fake_slack.new_response_url()
+        body = command_body("help", response_url=url, command=command)
         request = SlackRequest(body=body, headers=signature_headers(body))
-        return (await app.async_dispatch(request)).status
+        response = await app.async_dispatch(request)
+        assert response.status == 200  # never a 404: Slack would show "dispatch_failed"
+        return response.body, url
 
     for declared in manifest["features"]["slash_commands"]:
-        assert await status_of(declared["command"]) == 200
-    assert await status_of("/not-in-the-manifest") == 404
+        body, _ = await answer(declared["command"])
+        assert "Examples" in body
+    body, url = await answer("/not-in-the-manifest")
+    assert "Examples" not in body
+    (told,) = await async_wait_until(lambda: fake_slack.posts_to(url))
+    assert "cannot handle" in told.text and "/not-in-the-manifest" in told.text
+    await runtime.drain()

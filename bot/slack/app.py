@@ -18,15 +18,18 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import observe
+from bot import metrics, observe
 from bot.config import Settings
 from bot.covers import CoverService, Services
-from bot.slack import actions, commands, tracing
+from bot.slack import actions, blocks, commands, tracing
 from bot.slack.delivery import ResponseUrl, retry_handlers
 from bot.slack.errors import describe_error
+from bot.slack.request import shape_problem
 from bot.vod.errors import VodError
 
 log = logging.getLogger(__name__)
@@ -111,24 +114,58 @@ def _no_unused_token_warning(record: logging.LogRecord) -> bool:
     return "will be unused" not in record.getMessage()
 
 
+class CoverApp(tracing.TracedApp):
+    """Bolt's app, which answers a request it cannot read itself instead of failing on it.
+
+    Bolt builds every listener's and error handler's arguments from the body (`action`,
+    `view`, …), so a body of odd shape (`"actions": []`, `"team": 5`) fails inside Bolt,
+    even in the error handler: it is answered here, before Bolt sees it.
+    """
+
+    runtime: Runtime
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        problem = getattr(req, "unreadable", None) or shape_problem(req.body)
+        if problem is None:
+            return await super().async_dispatch(req)
+        metrics.SLACK_REQUESTS.labels(kind="other", outcome="unreadable").inc()
+        self.cannot_handle(req.body, problem)
+        return BoltResponse(status=200, body="")
+
+    def cannot_handle(self, body: dict[str, Any], what: str) -> None:
+        """One log line; an ephemeral explanation when the request has a `response_url`."""
+        log.warning("answered a Slack request this bot cannot handle: %s", what)
+        url = body.get("response_url")
+        if isinstance(url, str) and url:
+            reply = self.runtime.response_url(url)
+            self.runtime.spawn(reply.send(blocks.error_message(
+                f"Slack sent this bot something it cannot handle ({what}); nothing was "
+                f"changed. Try `{blocks.COMMAND} help`.")), reply, replace=False)
+
+
 def build_app(
     settings: Settings, services: Services, *, client: AsyncWebClient | None = None
 ) -> tuple[AsyncApp, Runtime]:
-    """The app for HTTP or Socket Mode, and the runtime whose tasks a shutdown drains."""
+    """The app for HTTP or Socket Mode, and the runtime whose tasks a shutdown drains.
+
+    Bolt's own signature check is off: in HTTP mode `bot.web` verifies the raw bytes before
+    anything is parsed (`bot.slack.request.SignedBody`), in Socket Mode nothing is signed.
+    A request no listener handles, or one Bolt cannot read, gets 200 and, when there is a
+    `response_url`, an ephemeral explanation, never a 404 or a 500.
+    """
     client = client or make_web_client(settings)
-    secret = settings.slack_signing_secret.get_secret_value() if \
-        settings.slack_signing_secret else ""
     # Bolt reads SLACK_BOT_TOKEN from the environment itself and, given our client too,
     # warns at every start that the token "will be unused": the client already holds it.
     _BOLT_LOG.addFilter(_no_unused_token_warning)
-    app = tracing.TracedApp(
+    app = CoverApp(
         client=client,
-        signing_secret=secret,
         name="setcover",
         process_before_response=False,
-        request_verification_enabled=not settings.socket_mode,
+        request_verification_enabled=False,
+        raise_error_for_unhandled_request=True,
     )
-    runtime = Runtime(settings=settings, covers=services.covers, http=client.session)
+    runtime = app.runtime = Runtime(settings=settings, covers=services.covers,
+                                    http=client.session)
     commands.register(app, runtime)
     actions.register(app, runtime)
 
@@ -136,7 +173,17 @@ def build_app(
     async def on_error(
         error: Exception, body: dict[str, Any], response: BoltResponse | None
     ) -> BoltResponse | None:
-        await runtime.response_url(body.get("response_url")).send(describe_error(error))
+        if isinstance(error, BoltUnhandledRequestError):
+            app.cannot_handle(body, f"no listener for {_kind(body)}")
+        else:
+            reply = runtime.response_url(body.get("response_url"))
+            runtime.spawn(reply.send(describe_error(error)), reply, replace=False)
         return BoltResponse(status=200, body="") if response is not None else None
 
     return app, runtime
+
+
+def _kind(body: dict[str, Any]) -> str:
+    """What a request is, for a log line: its type or its slash command, cut short."""
+    kind = body.get("type") or body.get("command") or "an untyped request"
+    return str(kind)[:40]

@@ -51,11 +51,9 @@ class TracedApp(AsyncApp):
             trace_var.reset(token)
             trace.ack_ms = round((time.perf_counter() - trace.started) * 1000, 1)
             metrics.SLACK_ACK_SECONDS.observe(trace.ack_ms / 1000)
-            if response is not None and response.status == 401:
-                # Forged or stale: nothing in its body can be believed, so only counted.
-                metrics.SLACK_REQUESTS.labels(kind="unsigned", outcome="unauthorized").inc()
-                trace.done = True
-            elif response is None or response.status != 200:
+            # Forged, stale and oversized requests never get here: bot.web refuses and
+            # counts them before Bolt sees them.
+            if response is None or response.status != 200:
                 trace.outcome = "unhandled" if response is not None else "error"
                 finish(trace)
             elif not trace.handed_off:
