@@ -30,11 +30,12 @@ from bot.store import (
     Status,
     StoreUnavailable,
 )
+from bot.text import shorten, visible
 from bot.timecodes import TimecodeError, check_within
 from bot.vod.client import VodClient
-from bot.vod.errors import VodError
+from bot.vod.errors import SnapshotNotListed, SnapshotUrlError, VodError
 from bot.vod.models import Asset, AssetSummary, Snapshot, ThumbnailStatus
-from bot.vod.snapshot_url import parse_snapshot_url
+from bot.vod.snapshot_url import SnapshotRef, parse_snapshot_url
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,13 @@ class Actor:
 
 @dataclass(frozen=True)
 class CoverRequest:
+    """`asset_id`: the asset the asker means (a picker's); None takes it from the URL."""
+
     actor: Actor
     snapshot_url: str
     source: Source
     idempotency_key: str
+    asset_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,9 +186,17 @@ class CoverService:
 
         The Slack policy applies to Slack users; the command line runs with the operator's
         own cloud credentials, so it is recorded but not asked. Raises `SnapshotUrlError`
-        for a URL that may not become a cover (nothing recorded: it names no asset of ours).
+        for a text that is no snapshot URL, or one of another asset than the one asked for
+        (nothing recorded: it names no asset of ours). A URL that parses but is not one of
+        the snapshots VOD lists for the asset is a recorded `Failed` (`SnapshotNotListed`);
+        either way nothing is sent to VOD but reads.
         """
         ref = parse_snapshot_url(request.snapshot_url, self.snapshot_hosts)
+        if request.asset_id is not None and request.asset_id != ref.asset_id:
+            raise SnapshotUrlError(
+                f"That snapshot belongs to asset `{ref.asset_id}`, not to "
+                f"`{visible(request.asset_id)}`."
+            )
         actor = request.actor
         decision = (
             Decision(allowed=True, reason="")
@@ -219,7 +231,8 @@ class CoverService:
         asset: Asset | None = None
         try:
             asset = await self.vod.get_asset(ref.asset_id)
-            request_id = await self.vod.set_cover(ref.url)
+            listed_url = self._listed_url(asset, ref)
+            request_id = await self.vod.set_cover(listed_url)
         except VodError as exc:
             await self._finish(change_id, Status.FAILED, asset, error=exc)
             log.warning("change %s: cover of %s by %s (%s) failed: %s %s [request id %s]",
@@ -231,11 +244,11 @@ class CoverService:
             raise
         await self._finish(change_id, Status.SUCCEEDED, asset, request_id=request_id)
         log.info("change %s: cover of %s set by %s (%s) to %s [request id %s]",
-                 change_id, ref.asset_id, actor.user_id, request.source, ref.url, request_id)
+                 change_id, ref.asset_id, actor.user_id, request.source, listed_url, request_id)
         return Changed(
             asset_id=ref.asset_id,
             asset_title=asset.title,
-            snapshot_url=ref.url,
+            snapshot_url=listed_url,
             previous_cover_url=asset.cover_url,
             request_id=request_id,
         )
@@ -293,6 +306,24 @@ class CoverService:
                 return Captured(after, new, cover_replaced=before.cover_url if replaced else None,
                                 replaced_by=after.cover_url if replaced else None)
         raise AssertionError("unreachable: delays() never ends")
+
+    def _listed_url(self, asset: Asset, ref: SnapshotRef) -> str:
+        """VOD's own text of the snapshot `ref` names, which is what is sent back to VOD.
+
+        Compared after the same strict parse, so only a URL VOD lists for this asset, and
+        that itself passes the parse, can become its cover.
+        """
+        for snapshot in asset.snapshots:
+            try:
+                listed = parse_snapshot_url(snapshot.url, self.snapshot_hosts)
+            except SnapshotUrlError:
+                continue
+            if listed.canonical == ref.canonical:
+                return snapshot.url
+        raise SnapshotNotListed(
+            f"`{shorten(ref.url)}` is not one of the snapshots VOD lists for asset "
+            f"`{ref.asset_id}`."
+        )
 
     async def get_asset(self, asset_id: str) -> Asset:
         return await self.vod.get_asset(asset_id)

@@ -61,7 +61,7 @@ def test_set_cover_changes_it_in_vod_and_records_it(
 @pytest.mark.parametrize(
     ("argument", "expected"),
     [
-        ("not a url", "not an https:// URL"),
+        ("not a url", "has a space"),
         ("http://355.cdn-vod.huaweicloud.com/shield/asset/abc/snapshot/sample/0.jpg", "https"),
         ("https://evil.example.com/shield/asset/abc/snapshot/sample/0.jpg", "evil.example.com"),
         ("https://355.cdn-vod.huaweicloud.com/" + "a" * 10_000, "characters long"),
@@ -161,3 +161,40 @@ def test_serve_with_an_unreachable_store_says_so_in_one_line(
     assert result.returncode == 1
     assert "audit store cannot be used" in result.stderr and "127.0.0.1:1" in result.stderr
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        (snapshot_url(KEYNOTE, "sample", 0) + "?x=1", "query"),
+        (snapshot_url(KEYNOTE, "sample", 0).replace("/sample/", "/../sample/"), "dot segment"),
+        (snapshot_url(KEYNOTE, "sample", 0).replace("https://", "https://@"), "user name"),
+        (snapshot_url(KEYNOTE, "sample", 0).replace("https", "HTTPS"), "lowercase"),
+        (snapshot_url(KEYNOTE, "sample", 0) + "\u200b", "ZERO WIDTH SPACE"),
+    ],
+)
+def test_set_cover_refuses_what_is_not_a_snapshot_url_before_any_call(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path, argument: str, expected: str
+) -> None:
+    result = run_cli("set-cover", argument, env=env, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "snapshots VOD lists" in result.stderr
+    assert fake_vod.requests == []
+
+
+def test_set_cover_refuses_a_url_vod_does_not_list_for_the_asset(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    unlisted = snapshot_url(KEYNOTE, "sample", 99)
+
+    result = run_cli("set-cover", unlisted, env=env, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert "is not one of the snapshots VOD lists for asset" in result.stderr
+    assert fake_vod.requests_to("/asset/cover") == []
+    assert [r.path for r in fake_vod.api_requests] == [
+        f"/v1.0/{fake_vod.project_id}/asset/details"]
+    history = run_cli("history", KEYNOTE, env=env, cwd=tmp_path)
+    [line] = history.stdout.splitlines()
+    assert "failed" in line and "SNAPSHOT_NOT_LISTED" in line and unlisted in line

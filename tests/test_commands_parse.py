@@ -13,6 +13,8 @@ from bot.slack.commands import (
     ShowPicker,
     parse_command,
 )
+from bot.vod.client import MAX_SEARCH_LENGTH
+from tests.snapshot_attacks import ATTACKS
 
 HOSTS = ["*.cdn-vod.huaweicloud.com"]
 ASSET = "6e76f92034ceae2fcdcef9413221511f"
@@ -34,9 +36,25 @@ def test_snapshot_url_bare_or_wrapped(text: str) -> None:
     assert parse_command(text, HOSTS) == SetFromUrl(url=URL, asset_id=ASSET)
 
 
-def test_escaped_ampersand_in_url_is_unescaped() -> None:
+def test_a_url_with_a_query_is_refused_after_slack_escaping_is_undone() -> None:
     command = parse_command(f"<{URL}?a=1&amp;b=2>", HOSTS)
-    assert command == SetFromUrl(url=f"{URL}?a=1&b=2", asset_id=ASSET)
+    assert isinstance(command, Invalid)
+    assert "query" in command.problem and "&amp;" not in command.problem
+
+
+@pytest.mark.parametrize(("name", "url", "says"), ATTACKS, ids=[a[0] for a in ATTACKS])
+def test_every_attack_is_invalid_with_what_was_wrong_and_what_to_do(
+    name: str, url: str, says: str
+) -> None:
+    for text in (url, f"<{url}>", f"<{url}|snapshot>"):
+        command = parse_command(text, HOSTS)
+        if name == "non-breaking-space":  # whitespace after the text, as any other
+            assert command == SetFromUrl(url=url.strip("\xa0"), asset_id=ASSET)
+            continue
+        assert isinstance(command, Invalid), text
+        if name.startswith("inner-") or "://" not in url:  # words, or no URL at all
+            continue
+        assert says in command.problem and "snapshots VOD lists" in command.problem, text
 
 
 @pytest.mark.parametrize(
@@ -66,6 +84,21 @@ def test_search_needs_words() -> None:
     assert isinstance(command, Invalid) and "needs words" in command.problem
     command = parse_command("search " + "x" * 300, HOSTS)
     assert isinstance(command, Invalid)
+
+
+@pytest.mark.parametrize("length", [MAX_SEARCH_LENGTH + 1, 150, 200])
+def test_a_search_longer_than_vod_takes_is_refused_by_the_parser(length: int) -> None:
+    command = parse_command("search " + "w" * length, HOSTS)
+    assert isinstance(command, Invalid)
+    assert f"{length} characters long" in command.problem and "at most 128" in command.problem
+
+
+def test_the_longest_search_vod_takes_passes() -> None:
+    words = " ".join(["word"] * 26)[:MAX_SEARCH_LENGTH].strip()
+    assert parse_command(f"search {words}", HOSTS) == Search(words)
+    spaced = "   ".join(["abc"] * 30)  # counted as VOD gets it: one space between words
+    assert len(spaced) > MAX_SEARCH_LENGTH
+    assert parse_command(f"search {spaced}", HOSTS) == Search(" ".join(["abc"] * 30))
 
 
 def test_history() -> None:

@@ -4,6 +4,7 @@ sockets to the fake Slack and the fake VOD; requests signed as Slack signs them.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,9 @@ from slack_bolt.async_app import AsyncBoltRequest
 
 from bot.config import Settings
 from bot.slack import blocks
+from bot.store import Attempt, AuditStore, Source, Status
 from bot.web import create_app
+from tests import blockkit
 from tests.fakes.server import async_wait_until
 from tests.fakes.slack_server import FakeSlack, Recorded
 from tests.fakes.vod_server import FakeVod, snapshot_url
@@ -27,6 +30,7 @@ from tests.slack_requests import (
     command_body,
     signature_headers,
 )
+from tests.snapshot_attacks import ATTACKS, NOT_LISTED
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"  # seeded by the fake VOD, with a cover
 AVATAR = "41cff636d5b12a51e7eb2838bbf45201"  # seeded, no cover
@@ -84,7 +88,7 @@ async def bot(fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path) -> Async
 
 def assert_valid(*posts: Recorded) -> None:
     for post in posts:
-        assert blocks.problems({"text": post.text, "blocks": post.blocks}) == [], post.body
+        assert blockkit.problems({"text": post.text, "blocks": post.blocks}) == [], post.body
 
 
 # ---- the happy path -----------------------------------------------------------------
@@ -322,12 +326,25 @@ async def test_ack_is_fast_while_vod_is_slow(bot: Bot, fake_vod: FakeVod) -> Non
     await bot.posts(url)
 
 
-async def test_unknown_clicks_and_health(bot: Bot) -> None:
-    message = Recorded("x", {"blocks": [{"type": "actions", "elements": [
-        {"type": "button", "text": {"type": "plain_text", "text": "Old"},
-         "action_id": "from_an_old_version", "value": "?"}]}]}, {})
-    response, _ = await bot.click(message, text="Old")
-    assert response.status_code == 200
+def a_button(action_id: str, value: str, text: str = "Use as cover") -> Recorded:
+    """A message holding one button, as an old, foreign or tampered message would."""
+    return Recorded("x", {"blocks": [{"type": "actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": text},
+         "action_id": action_id, "value": value}]}]}, {})
+
+
+async def test_unknown_clicks_say_the_button_is_out_of_date_and_do_nothing(
+    bot: Bot, fake_vod: FakeVod
+) -> None:
+    response, url = await bot.click(a_button("from_an_old_version", "?", "Old"), text="Old")
+    assert response.status_code == 200 and response.text == ""
+    (answer,) = await bot.posts(url)
+    assert answer.body["response_type"] == "ephemeral" and "out of date" in answer.text
+    assert answer.body["replace_original"] is False
+    assert fake_vod.requests == []
+
+
+async def test_health(bot: Bot) -> None:
     assert (await bot.http.get("/healthz")).status_code == 200
     ready = await bot.http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["store"] == "ok"
@@ -337,9 +354,7 @@ async def test_unknown_clicks_and_health(bot: Bot) -> None:
 async def test_a_button_with_an_unreadable_value_says_it_is_out_of_date(
     bot: Bot, fake_vod: FakeVod, action_id: str
 ) -> None:
-    message = Recorded("x", {"blocks": [{"type": "actions", "elements": [
-        {"type": "button", "text": {"type": "plain_text", "text": "Tampered"},
-         "action_id": action_id, "value": "not what the bot wrote"}]}]}, {})
+    message = a_button(action_id, "not what the bot wrote", "Tampered")
     response, url = await bot.click(message, text="Tampered")
     assert response.status_code == 200
     (answer,) = await bot.posts(url)
@@ -402,3 +417,95 @@ async def test_odd_command_text_gets_a_clear_answer_and_no_vod_call(
     assert "Traceback" not in answer
     assert "search <words>" in answer or "No video title matches" in answer
     assert [r for r in fake_vod.api_requests if not r.path.endswith("/asset/list")] == []
+
+
+# ---- only a snapshot VOD lists for the asset becomes its cover (issue 8, defects 2 and 6) --
+
+@pytest.mark.parametrize(("url", "says"), [(url, says) for _, url, says in ATTACKS + NOT_LISTED],
+                         ids=[name for name, _, _ in ATTACKS + NOT_LISTED])
+async def test_a_click_carrying_anything_but_a_listed_snapshot_never_puts(
+    bot: Bot, fake_vod: FakeVod, url: str, says: str
+) -> None:
+    value = json.dumps({"a": KEYNOTE, "n": secrets.token_hex(6), "u": url})  # what it carries
+    response, click_url = await bot.click(a_button("use_cover:0", value), text="Use as cover")
+    assert response.status_code == 200
+
+    setting, refusal = await bot.posts(click_url, 2)
+    assert "Setting the cover" in setting.text
+    assert refusal.body["response_type"] == "ephemeral" and refusal.body["replace_original"]
+    text = refusal.all_text()
+    assert says in text and "snapshots VOD lists for the video" in text
+    assert "Traceback" not in text and "Try again" not in text
+    assert fake_vod.requests_to("/asset/cover") == [] and fake_vod.cover_changes == []
+    assert_valid(refusal)
+
+
+@pytest.mark.parametrize(("url", "says"), [(url, says) for _, url, says in NOT_LISTED[:2]])
+async def test_a_command_naming_a_url_vod_does_not_list_never_puts(
+    bot: Bot, fake_vod: FakeVod, url: str, says: str
+) -> None:
+    response, reply_url = await bot.command(url)
+    assert response.status_code == 200
+    (refusal,) = await bot.posts(reply_url)
+    assert refusal.body["response_type"] == "ephemeral"
+    assert says in refusal.all_text() and "nothing was sent to VOD" in refusal.all_text()
+    assert fake_vod.requests_to("/asset/cover") == []
+    _, history_url = await bot.command(f"history {KEYNOTE}")
+    (history,) = await bot.posts(history_url)
+    assert "failed" in history.all_text() and "SNAPSHOT_NOT_LISTED" in history.all_text()
+
+
+async def test_the_url_sent_to_vod_is_the_one_vod_listed(bot: Bot, fake_vod: FakeVod) -> None:
+    listed = snapshot_url(KEYNOTE, "dots", 1)
+    typed = listed.replace("355.cdn-vod", "355.CDN-VOD").replace(".com/", ".com:443/")
+    _, url = await bot.command(typed)
+    (outcome,) = await bot.posts(url)
+    assert outcome.body["response_type"] == "in_channel"
+    [put] = fake_vod.requests_to("/asset/cover")
+    assert put.json == {"thumbnailUrl": listed}
+
+
+@pytest.mark.parametrize("value", [
+    {"a": KEYNOTE, "n": "index-only", "i": 0},  # what pickers sent for long URLs
+    {"a": KEYNOTE, "n": "neither"},  # what "Try again" sent with neither URL nor index
+])
+@pytest.mark.parametrize("user_id", ["U0INTRUDER", USER_ID])
+async def test_a_click_without_a_url_reaches_nothing_whoever_clicks(
+    bot: Bot, fake_vod: FakeVod, value: dict[str, Any], user_id: str
+) -> None:
+    message = a_button("use_cover:0", json.dumps(value))
+    response, url = await bot.click(message, text="Use as cover", user_id=user_id)
+    assert response.status_code == 200
+    (answer,) = await bot.posts(url)
+    assert "out of date" in answer.text
+    assert fake_vod.requests == []
+
+
+async def test_history_never_links_a_recorded_url_that_is_not_a_snapshot_url(
+    bot: Bot, fake_vod: FakeVod, tmp_path: Path
+) -> None:
+    forged = f"https://evil.example.com\\.355.cdn-vod.huaweicloud.com/asset/{KEYNOTE}/" \
+        "snapshot/sample/0.jpg"
+    async with AuditStore.from_url(f"sqlite:///{tmp_path}/audit.db") as store:
+        # a row written before the snapshot-URL rule
+        change = await store.begin(Attempt(
+            idempotency_key="old", team_id="T", channel_id="C", user_id=USER_ID,
+            asset_id=KEYNOTE, snapshot_url=forged, source=Source.COMMAND))
+        await store.finish(change, status=Status.SUCCEEDED)
+    _, url = await bot.command(f"history {KEYNOTE}")
+    (history,) = await bot.posts(url)
+    text = history.blocks[1]["elements"][0]["text"]
+    assert "not a snapshot URL: `https://evil.example.com\\.355" in text
+    assert "<https://evil" not in json.dumps(history.body)
+    assert_valid(history)
+
+
+@pytest.mark.parametrize("length", [129, 200])
+async def test_a_search_longer_than_vod_takes_is_answered_at_once(
+    bot: Bot, fake_vod: FakeVod, length: int
+) -> None:
+    response, url = await bot.command("search " + "w" * length)
+    assert response.status_code == 200
+    answer = json.dumps(response.json())
+    assert f"{length} characters long" in answer and "at most 128" in answer
+    assert fake_vod.requests == [] and bot.slack.posts_to(url) == []

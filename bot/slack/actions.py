@@ -1,6 +1,7 @@
 """Button clicks: acknowledge at once, then authorize the clicker and act in a tracked task.
 
-    use_cover:<n>        set snapshot n of the picker as the cover (key: the picker's nonce)
+    use_cover:<n>        set snapshot n of the picker as the cover (key: the picker's nonce);
+                         the value carries the asset id, the nonce and the snapshot URL
     try_again            the same change again, with the fresh nonce of the failure message
     picker_page:prev|next  another page of the picker, same nonce
     pick_asset:<n>       open the picker of a search result
@@ -8,8 +9,10 @@
                          trigger_id); its submission starts the capture and answers
                          through the picker's response_url, kept in private_metadata
 
-Any other click (an old message's button, say) is acknowledged and ignored, so Slack never
-shows an error for it.
+Any other click (an old message's button, say), and a known button whose value the bot
+cannot read, is acknowledged and answered "That button is out of date"; nothing else is
+done. A "Use as cover" value without a snapshot URL is such a value: no click reaches VOD
+before the clicker is authorized.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from bot.covers import Actor
 from bot.slack import blocks, flows
 from bot.slack.blocks import ActionId
+from bot.store import Source
 from bot.timecodes import TimecodeError, parse_times
 
 if TYPE_CHECKING:
@@ -53,15 +57,13 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         value = blocks.decode(_clicked(body).get("value"))
         reply = runtime.response_url(body.get("response_url"))
-        asset_id, nonce = value.get("a"), value.get("n")
-        if not asset_id or not nonce:
+        asset_id, nonce, url = value.get("a"), value.get("n"), value.get("u")
+        if not (asset_id and nonce and url and isinstance(url, str)):
             _out_of_date(runtime, reply)
             return
-        index = value.get("i")
         runtime.spawn(flows.change_cover(
-            runtime, flows.action_actor(body), reply, asset_id=str(asset_id), url=value.get("u"),
-            index=index if isinstance(index, int) else None, key=f"slack-picker:{nonce}",
-            source="button", from_picker=True,
+            runtime, flows.action_actor(body), reply, asset_id=str(asset_id), url=url,
+            key=f"slack-picker:{nonce}", source=Source.BUTTON, from_picker=True,
         ), reply, replace=True)
 
     async def open_picker(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -76,7 +78,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         paging = str(clicked.get("action_id", "")).startswith(ActionId.PICKER_PAGE)
         page = value.get("p")
         runtime.spawn(flows.show_picker(
-            runtime, flows.action_actor(body), reply, str(value["a"]), source="button",
+            runtime, flows.action_actor(body), reply, str(value["a"]), source=Source.BUTTON,
             page=page if isinstance(page, int) else 0, nonce=value.get("n"), replace=paging,
             images=value.get("m") != 0,
         ), reply, replace=paging)
@@ -113,13 +115,15 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
         async def work() -> None:
             await reply.send(blocks.capturing(asset_id, seconds))
-            await flows.capture(runtime, actor, reply, asset_id, seconds, source="button")
+            await flows.capture(runtime, actor, reply, asset_id, seconds, source=Source.BUTTON)
 
         runtime.spawn(work(), reply, replace=False)
 
     async def other_click(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """A button this version did not make (an old message's, say): say so, do nothing."""
         await ack()
-        log.info("ignored a click on %s", _clicked(body).get("action_id"))
+        log.info("a click on an unknown button %r", str(_clicked(body).get("action_id"))[:80])
+        _out_of_date(runtime, runtime.response_url(body.get("response_url")))
 
     app.action(_matching(ActionId.USE_COVER))(use_cover)
     app.action(_matching(ActionId.TRY_AGAIN))(use_cover)

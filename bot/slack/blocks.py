@@ -1,14 +1,15 @@
 """Pure Block Kit builders: data in, a message (`{"text": …, "blocks": […]}`) out.
 
 Nothing here talks to Slack, VOD or the store, so every message the bot can send is built
-and checked (`problems()`) in unit tests. Handlers add `response_type` and
-`replace_original` when they send.
+and checked in unit tests (against Slack's limits and slack_sdk's block models:
+`tests/blockkit.py`). Handlers add `response_type` and `replace_original` when they send.
 
 Ids are enums (`ActionId`, `BlockId`); an id that must be unique within a message gets a
 `:<n>` suffix, and listeners match the prefix. Button values are compact JSON (`encode` /
-`decode`) carrying what a click needs: the asset id, the snapshot URL (or its index when the
-URL is too long for a value), and the picker's nonce, from which the idempotency key of the
-change is made, so a double click or a Slack retry of the same click changes nothing twice.
+`decode`) carrying what a click needs: the asset id, the snapshot URL (a snapshot URL is at
+most `MAX_URL_LENGTH` characters, so it always fits), and the picker's nonce, from which
+the idempotency key of the change is made, so a double click or a Slack retry of the same
+click changes nothing twice.
 """
 
 from __future__ import annotations
@@ -21,23 +22,19 @@ from datetime import datetime
 from typing import Any
 
 from bot.store.records import ChangeRecord
+from bot.text import shorten, visible
 from bot.timecodes import MAX_TIMES, format_time
-from bot.vod.errors import VodError
+from bot.vod.errors import InvalidArgument, VodError
 from bot.vod.models import Asset, AssetSummary, Snapshot
+from bot.vod.snapshot_url import is_snapshot_url
 
 Message = dict[str, Any]
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks).
 MAX_BLOCKS = 50
 MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
-MAX_ACTION_ID = 255
-MAX_BLOCK_ID = 255
 MAX_SECTION_TEXT = 3000
 MAX_ALT_TEXT = 2000
-MAX_IMAGE_URL = 3000
-MAX_CONTEXT_ELEMENTS = 10
-MAX_ACTIONS_ELEMENTS = 25
 
 COMMAND = "/setcover"
 VOD_DELAY_NOTE = "VOD takes 3 to 5 minutes to show the new cover everywhere."
@@ -102,9 +99,9 @@ def decode(value: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def use_cover_value(asset_id: str, nonce: str, index: int, url: str) -> str:
-    value = encode(a=asset_id, n=nonce, i=index, u=url)
-    return value if len(value) <= MAX_BUTTON_VALUE else encode(a=asset_id, n=nonce, i=index)
+def use_cover_value(asset_id: str, nonce: str, url: str) -> str:
+    """What "Use as cover" and "Try again" carry; the URL is checked again on the click."""
+    return encode(a=asset_id, n=nonce, u=url)
 
 
 # ---- small helpers --------------------------------------------------------------------
@@ -119,10 +116,6 @@ def link(url: str, label: str) -> str:
     return f"<{url.replace('|', '%7C').replace('>', '%3E')}|{esc(label).replace('|', '¦')}>"
 
 
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def slack_date(when: datetime) -> str:
     """A date Slack shows in the reader's own time zone, with a UTC fallback."""
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
@@ -130,11 +123,11 @@ def slack_date(when: datetime) -> str:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": cut(text, MAX_SECTION_TEXT)}
+    return {"type": "mrkdwn", "text": shorten(text, MAX_SECTION_TEXT)}
 
 
 def _plain(text: str, limit: int = MAX_BUTTON_TEXT) -> dict[str, Any]:
-    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
+    return {"type": "plain_text", "text": shorten(text, limit), "emoji": True}
 
 
 def section(text: str, *, block: str | None = None, accessory: dict | None = None) -> dict:
@@ -168,7 +161,8 @@ def button(
 
 
 def image(url: str, alt: str, *, title: str | None = None, block: str | None = None) -> dict:
-    out: dict[str, Any] = {"type": "image", "image_url": url, "alt_text": cut(alt, MAX_ALT_TEXT)}
+    out: dict[str, Any] = {"type": "image", "image_url": url,
+                           "alt_text": shorten(alt, MAX_ALT_TEXT)}
     if title:
         out["title"] = _plain(title, 2000)
     if block:
@@ -178,7 +172,7 @@ def image(url: str, alt: str, *, title: str | None = None, block: str | None = N
 
 def message(text: str, blocks: list[dict[str, Any]]) -> Message:
     """`text` is the notification and screen-reader fallback of the blocks."""
-    return {"text": cut(text, 3000), "blocks": blocks}
+    return {"text": shorten(text, 3000), "blocks": blocks}
 
 
 # ---- usage ----------------------------------------------------------------------------
@@ -210,34 +204,44 @@ EXAMPLES = "\n".join(
 def usage(problem: str | None = None) -> Message:
     """Help; with `problem` first when the command was not understood."""
     blocks: list[dict[str, Any]] = []
-    if problem:
-        blocks.append(section(f":warning: {problem}"))
+    if problem:  # mrkdwn, but what the user typed in it may hold `<!channel>`: escaped
+        blocks.append(section(f":warning: {esc(problem)}"))
     blocks += [section(USAGE), section(EXAMPLES)]
-    text = f"{problem} " if problem else ""
+    text = f"{esc(problem)} " if problem else ""
     return message(text + f"Usage: {COMMAND} <asset id> [at <times>] | <snapshot URL> | "
                    "search <words> | history <asset id> | help", blocks)
 
 
 # ---- the snapshot picker --------------------------------------------------------------
 
-#: Blocks a picker page uses besides its snapshots: header, note, page line, navigation,
-#: "Capture at…".
+#: Blocks a picker page uses besides its snapshots: header, one note, page line,
+#: navigation, "Capture at…" (the links-only page, with its second note, uses one block per
+#: snapshot).
 _PICKER_OVERHEAD = 5
 #: Snapshots on one page: each is an image block and an actions block.
 PAGE_SIZE = (MAX_BLOCKS - _PICKER_OVERHEAD) // 2
 
 
-def page_count(asset: Asset) -> int:
-    return max(1, -(-len(asset.snapshots) // PAGE_SIZE))
+def page_count(snapshots: Sequence[Snapshot]) -> int:
+    return max(1, -(-len(snapshots) // PAGE_SIZE))
 
 
 def snapshot_label(snapshot: Snapshot) -> str:
     return f"Snapshot at {snapshot.offset_label}"
 
 
-def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> Message:
-    """One page of the snapshot picker; `images=False` is the links-only fallback."""
-    pages = page_count(asset)
+def picker(
+    asset: Asset, *, nonce: str, snapshot_hosts: Sequence[str], page: int = 0,
+    images: bool = True,
+) -> Message:
+    """One page of the snapshot picker; `images=False` is the links-only fallback.
+
+    Only snapshots whose URL passes the snapshot-URL parse on `snapshot_hosts` are offered
+    (a click on any other would be refused); a note says how many were left out and why.
+    """
+    snapshots = [s for s in asset.snapshots if is_snapshot_url(s.url, snapshot_hosts)]
+    left_out = len(asset.snapshots) - len(snapshots)
+    pages = page_count(snapshots)
     page = min(max(page, 0), pages - 1)
     title = esc(asset.title or asset.asset_id)
     header_text = f"*{title}*\nAsset `{asset.asset_id}`"
@@ -251,10 +255,17 @@ def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> M
         else None
     )
     blocks = [section(header_text, block=str(BlockId.PICKER_HEADER), accessory=accessory)]
-    if not images:
-        blocks.append(context(IMAGES_FAILED_NOTE, block=str(BlockId.PICKER_NOTE)))
+    notes = [IMAGES_FAILED_NOTE] if not images else []
+    if left_out:
+        notes.append(
+            f"{left_out} snapshot(s) VOD lists are not shown: their URLs are not snapshot "
+            f"URLs of an allowed host, so they cannot become covers. An admin can check "
+            f"`VOD_SNAPSHOT_HOSTS` (now `{esc(', '.join(snapshot_hosts))}`)."
+        )
+    if notes:
+        blocks.append(context(*notes, block=str(BlockId.PICKER_NOTE)))
 
-    if not asset.snapshots:
+    if not snapshots:
         why = asset.exec_desc or "VOD has not made any snapshots of this video yet."
         status = f" (thumbnail status: `{esc(asset.thumbnail_status)}`)" if \
             asset.thumbnail_status else ""
@@ -267,13 +278,13 @@ def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> M
         return message(f"{asset.title}: no snapshots to choose from", blocks)
 
     first = page * PAGE_SIZE
-    shown = asset.snapshots[first : first + PAGE_SIZE]
+    shown = snapshots[first : first + PAGE_SIZE]
     blocks += _snapshot_blocks(asset, enumerate(shown, start=first), nonce=nonce, images=images)
 
     if pages > 1:
         blocks.append(context(
             f"Page {page + 1} of {pages} · snapshots {first + 1} to {first + len(shown)} of "
-            f"{len(asset.snapshots)}", block=str(BlockId.PICKER_PAGES)))
+            f"{len(snapshots)}", block=str(BlockId.PICKER_PAGES)))
         nav = []
         mode = None if images else 0
         if page > 0:
@@ -284,22 +295,19 @@ def picker(asset: Asset, *, nonce: str, page: int = 0, images: bool = True) -> M
                               encode(a=asset.asset_id, n=nonce, p=page + 1, m=mode)))
         blocks.append({"type": "actions", "block_id": str(BlockId.PICKER_NAV), "elements": nav})
     blocks.append(_capture_actions(asset.asset_id))
-    return message(f"Pick a cover for {asset.title} ({len(asset.snapshots)} snapshots)", blocks)
+    return message(f"Pick a cover for {asset.title} ({len(snapshots)} snapshots)", blocks)
 
 
 def _snapshot_blocks(
     asset: Asset, indexed: Iterable[tuple[int, Snapshot]], *, nonce: str, images: bool
 ) -> list[dict[str, Any]]:
-    """A picture (or a link) and a "Use as cover" button for each snapshot.
-
-    `index` is the snapshot's place in `asset.snapshots`, which a click falls back on when
-    the URL is too long for a button value.
-    """
+    """A picture (or a link) and a "Use as cover" button for each (index, snapshot); the
+    index only makes the block and action ids unique."""
     blocks: list[dict[str, Any]] = []
     for index, snapshot in indexed:
         label = snapshot_label(snapshot)
         use = button("Use as cover", action_id(ActionId.USE_COVER, index),
-                     use_cover_value(asset.asset_id, nonce, index, snapshot.url),
+                     use_cover_value(asset.asset_id, nonce, snapshot.url),
                      style="primary")
         if images:
             blocks.append(image(snapshot.url, label,
@@ -394,9 +402,8 @@ def _cover_replaced_note(
         return section(text + f" The cover before was {link(before, 'this picture')}, which is "
                        "not a snapshot, so only the VOD console can put it back.",
                        block=str(BlockId.CAPTURE_NOTE))
-    index = next(i for i, s in enumerate(asset.snapshots) if s.url == before)
     restore = button("Put it back", action_id(ActionId.USE_COVER, "restore"),
-                     use_cover_value(asset.asset_id, nonce, index, before))
+                     use_cover_value(asset.asset_id, nonce, before))
     return section(text + f" The cover before was {link(before, 'this picture')}.",
                    block=str(BlockId.CAPTURE_NOTE), accessory=restore)
 
@@ -404,7 +411,7 @@ def _cover_replaced_note(
 def capture_failed(asset_id: str, reason: str) -> Message:
     return message(f"VOD could not capture {asset_id}: {reason}", [section(
         f":warning: VOD could not make the snapshots of `{esc(asset_id)}`; the cover is "
-        f"unchanged.\nVOD says: {esc(cut(reason, 500))}"
+        f"unchanged.\nVOD says: {esc(shorten(reason, 500))}"
     )])
 
 
@@ -437,8 +444,14 @@ def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
     return message(f"{len(assets)} video(s) match {words}", blocks)
 
 
-def history(asset_id: str, records: Sequence[ChangeRecord]) -> Message:
-    """The last changes of an asset, newest first."""
+def history(
+    asset_id: str, records: Sequence[ChangeRecord], *, snapshot_hosts: Sequence[str]
+) -> Message:
+    """The last changes of an asset, newest first.
+
+    A recorded URL is a link only if it passes the snapshot-URL parse on `snapshot_hosts`;
+    any other (a row written before that rule) is shown as inert code text.
+    """
     if not records:
         return message(f"No cover changes recorded for {asset_id}", [section(
             f"No cover changes of `{esc(asset_id)}` are on record."
@@ -450,13 +463,27 @@ def history(asset_id: str, records: Sequence[ChangeRecord]) -> Message:
         status = _status_text(record)
         who = f"<@{record.user_id}>" if _is_slack_user(record.user_id) else \
             f"`{esc(record.user_id)}`"
-        snapshot = link(record.snapshot_url, "snapshot") if record.snapshot_url else "no snapshot"
+        snapshot = _recorded_snapshot(record.snapshot_url, snapshot_hosts)
         source = record.source.value
         blocks.append(context(
             f"{slack_date(record.requested_at)} · {who} · {snapshot} · {status} · via {source}",
             block=block_id(BlockId.HISTORY_ENTRY, index),
         ))
     return message(f"Last cover changes of {asset_id}", blocks)
+
+
+def _recorded_snapshot(url: str, snapshot_hosts: Sequence[str]) -> str:
+    if not url:
+        return "no snapshot"
+    if is_snapshot_url(url, snapshot_hosts):
+        return link(url, "snapshot")
+    return f"not a snapshot URL: `{inert(url)}`"
+
+
+def inert(text: str, limit: int = 100) -> str:
+    """`text` for inside a code span: shortened, every odd character visible as an escape,
+    no backtick to close the span and no `<…>` Slack would read as a link or a mention."""
+    return esc(visible(text, limit).replace("`", "'"))
 
 
 _STATUS_ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "denied": ":no_entry:",
@@ -521,28 +548,37 @@ def confirmation(*, asset_id: str, asset_title: str) -> Message:
 
 
 def failure(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Message:
-    """Ephemeral: why it failed, VOD's code and request id, and a Try again button."""
+    """Ephemeral: why it failed, VOD's code and request id, and a Try again button that
+    sets `snapshot_url` (none without one: a failed capture is not a change to retry).
+
+    A change the bot refused itself (`InvalidArgument`: nothing was sent to VOD) says what
+    was wrong and what to do instead, with no VOD code and no Try again.
+    """
+    if isinstance(error, InvalidArgument):
+        return message(f"The cover of {asset_id} was not changed: {error.message}", [section(
+            f":no_entry: The cover of `{esc(asset_id)}` was *not* changed; nothing was sent "
+            f"to VOD. {esc(error.message)}\n{esc(error.explanation)}",
+            block=str(BlockId.OUTCOME),
+        )])
     reason = esc(error.explanation)
     detail = esc(error.message) if error.message and error.message != error.explanation else ""
     blocks = [section(
         f":warning: The cover of `{esc(asset_id)}` was *not* changed. {reason}"
-        + (f"\n> {cut(detail, 500)}" if detail else ""),
+        + (f"\n> {shorten(detail, 500)}" if detail else ""),
         block=str(BlockId.OUTCOME),
     )]
     blocks.append(context(
         f"VOD error code: `{esc(error.code)}`" if error.code else "VOD error code: none",
         f"request id: `{esc(error.request_id)}`" if error.request_id else "request id: none",
     ))
-    if snapshot_url:
+    if snapshot_url is not None:
         blocks.append(_retry_actions(asset_id, snapshot_url))
     code = f" [{error.code}]" if error.code else ""
     return message(f"The cover of {asset_id} was not changed: {error.explanation}{code}", blocks)
 
 
 def _retry_actions(asset_id: str, snapshot_url: str) -> dict[str, Any]:
-    value = encode(a=asset_id, n=new_nonce(), u=snapshot_url)
-    if len(value) > MAX_BUTTON_VALUE:
-        value = encode(a=asset_id, n=new_nonce())
+    value = use_cover_value(asset_id, new_nonce(), snapshot_url)
     return {"type": "actions", "block_id": str(BlockId.RETRY),
             "elements": [button("Try again", str(ActionId.TRY_AGAIN), value)]}
 
@@ -575,15 +611,14 @@ def duplicate(*, asset_id: str, status: str, error_code: str | None = None) -> M
     return message(f"That cover change of {asset_id} was already requested.", [section(text)])
 
 
-def busy(*, asset_id: str, pending_user_id: str | None, snapshot_url: str | None) -> Message:
+def busy(*, asset_id: str, pending_user_id: str | None, snapshot_url: str) -> Message:
     who = f" by <@{pending_user_id}>" if pending_user_id and _is_slack_user(pending_user_id) \
         else ""
     blocks = [section(
         f":hourglass_flowing_sand: Another cover change of `{esc(asset_id)}` is in progress"
         f"{who}. Wait a minute, then try again."
     )]
-    if snapshot_url:
-        blocks.append(_retry_actions(asset_id, snapshot_url))
+    blocks.append(_retry_actions(asset_id, snapshot_url))
     return message(f"Another cover change of {asset_id} is in progress.", blocks)
 
 
@@ -609,89 +644,6 @@ def error_message(text: str, *, error_id: str | None = None) -> Message:
     if error_id:
         blocks.append(context(f"Error id `{error_id}`: quote it to your admin."))
     return message(text, blocks)
-
-
-# ---- the validator ---------------------------------------------------------------------
-
-_BLOCK_TYPES = {"section", "context", "actions", "image", "divider", "header"}
-
-
-def problems(msg: Message) -> list[str]:
-    """Every way `msg` breaks Slack's Block Kit limits; `[]` when Slack will take it."""
-    found: list[str] = []
-    blocks = msg.get("blocks") or []
-    if not (msg.get("text") or blocks):
-        found.append("message has neither text nor blocks")
-    if not msg.get("text"):
-        found.append("message has no fallback text")
-    if len(blocks) > MAX_BLOCKS:
-        found.append(f"{len(blocks)} blocks, Slack takes at most {MAX_BLOCKS}")
-    block_ids: set[str] = set()
-    action_ids: set[str] = set()
-
-    def check_element(element: dict[str, Any], where: str) -> None:
-        kind = element.get("type")
-        if kind == "button":
-            text = element.get("text", {})
-            if text.get("type") != "plain_text" or not text.get("text"):
-                found.append(f"{where}: button text must be non-empty plain_text")
-            elif len(text["text"]) > MAX_BUTTON_TEXT:
-                found.append(f"{where}: button text over {MAX_BUTTON_TEXT} characters")
-            aid = element.get("action_id")
-            if not aid or len(aid) > MAX_ACTION_ID:
-                found.append(f"{where}: action_id missing or too long")
-            elif aid in action_ids:
-                found.append(f"{where}: action_id {aid!r} is not unique")
-            else:
-                action_ids.add(aid)
-            if len(element.get("value", "")) > MAX_BUTTON_VALUE:
-                found.append(f"{where}: button value over {MAX_BUTTON_VALUE} characters")
-        elif kind == "image":
-            if not element.get("alt_text"):
-                found.append(f"{where}: image without alt_text")
-            if not element.get("image_url") or len(element["image_url"]) > MAX_IMAGE_URL:
-                found.append(f"{where}: image_url missing or too long")
-        elif kind in {"mrkdwn", "plain_text"}:
-            if not element.get("text"):
-                found.append(f"{where}: empty text")
-            elif len(element["text"]) > MAX_SECTION_TEXT:
-                found.append(f"{where}: text over {MAX_SECTION_TEXT} characters")
-        else:
-            found.append(f"{where}: unexpected element type {kind!r}")
-
-    for number, block in enumerate(blocks):
-        where = f"block {number}"
-        kind = block.get("type")
-        if kind not in _BLOCK_TYPES:
-            found.append(f"{where}: unknown block type {kind!r}")
-        bid = block.get("block_id")
-        if bid is not None:
-            if len(bid) > MAX_BLOCK_ID:
-                found.append(f"{where}: block_id too long")
-            if bid in block_ids:
-                found.append(f"{where}: block_id {bid!r} is not unique")
-            block_ids.add(bid)
-        if kind == "section":
-            if "text" not in block and "fields" not in block:
-                found.append(f"{where}: section without text")
-            if "text" in block:
-                check_element(block["text"], where)
-            if "accessory" in block:
-                check_element(block["accessory"], f"{where} accessory")
-        elif kind in ("context", "actions"):
-            elements = block.get("elements") or []
-            limit = MAX_CONTEXT_ELEMENTS if kind == "context" else MAX_ACTIONS_ELEMENTS
-            if not elements or len(elements) > limit:
-                found.append(f"{where}: {kind} needs 1 to {limit} elements")
-            for element in elements:
-                check_element(element, where)
-        elif kind == "image":
-            check_element(block, where)
-            title = block.get("title")
-            if title is not None and (title.get("type") != "plain_text"
-                                      or len(title.get("text", "")) > 2000):
-                found.append(f"{where}: image title must be plain_text under 2000")
-    return found
 
 
 def image_urls(msg: Message) -> list[str]:

@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot import observe
 from bot.slack import blocks
+from bot.store import Source
+from bot.text import visible
 from bot.timecodes import TimecodeError, parse_times
+from bot.vod.client import MAX_SEARCH_LENGTH
 from bot.vod.errors import SnapshotUrlError
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
@@ -28,9 +31,6 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
 
     from bot.slack.app import Runtime
-
-MAX_SEARCH_WORDS = 200
-
 
 @dataclass(frozen=True)
 class Help:
@@ -80,20 +80,20 @@ def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb == "search":
-        words = html.unescape(rest).strip()
+        words = " ".join(html.unescape(rest).split())  # as the VOD client counts them
         if not words:
             return Invalid("`search` needs words to look for, e.g. "
                            f"`{blocks.COMMAND} search launch trailer`.")
-        if len(words) > MAX_SEARCH_WORDS:
-            return Invalid(f"That search is {len(words)} characters long; keep it under "
-                           f"{MAX_SEARCH_WORDS}.")
+        if len(words) > MAX_SEARCH_LENGTH:
+            return Invalid(f"That search is {len(words)} characters long; VOD searches at "
+                           f"most {MAX_SEARCH_LENGTH}. Try a few words of the title.")
         return Search(words)
     if verb == "history":
         if not rest:
             return Invalid(f"`history` needs an asset id, e.g. `{blocks.COMMAND} history "
                            "2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`.")
         if " " in rest or not is_asset_id(rest):
-            return Invalid(f"`{blocks.cut(rest, 80)}` is not an asset id: asset ids are one "
+            return Invalid(f"`{visible(rest)}` is not an asset id: asset ids are one "
                            "word of letters, digits, `-` and `_`.")
         return History(rest)
     url = _unwrap_link(text)
@@ -103,7 +103,7 @@ def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
         try:
             ref = parse_snapshot_url(url, snapshot_hosts)
         except SnapshotUrlError as exc:
-            return Invalid(str(exc))
+            return Invalid(f"{exc.message} {exc.explanation}")
         return SetFromUrl(url=ref.url, asset_id=ref.asset_id)
     if " " not in text and is_asset_id(text):
         return ShowPicker(text)
@@ -115,7 +115,7 @@ def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
                 return Capture(first, parse_times(rest.split()))
             except TimecodeError as exc:
                 return Invalid(str(exc))
-    return Invalid(f"I did not understand `{blocks.cut(text, 80)}`.")
+    return Invalid(f"I did not understand `{visible(text)}`.")
 
 
 def _unwrap_link(text: str) -> str | None:
@@ -157,13 +157,15 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         reply = runtime.response_url(body.get("response_url"))
         match command:
             case ShowPicker(asset_id):
-                work = flows.show_picker(runtime, actor, reply, asset_id, source="command")
+                work = flows.show_picker(runtime, actor, reply, asset_id,
+                                          source=Source.COMMAND)
             case Capture(asset_id, seconds):
-                work = flows.capture(runtime, actor, reply, asset_id, seconds, source="command")
+                work = flows.capture(runtime, actor, reply, asset_id, seconds,
+                                     source=Source.COMMAND)
             case SetFromUrl(url, asset_id):
                 key = f"slack-command:{body.get('trigger_id') or uuid.uuid4()}"
                 work = flows.change_cover(runtime, actor, reply, asset_id=asset_id, url=url,
-                                          key=key, source="command")
+                                          key=key, source=Source.COMMAND)
             case Search(words):
                 work = flows.search(runtime, actor, reply, words)
             case History(asset_id):

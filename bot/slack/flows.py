@@ -77,18 +77,19 @@ async def _allowed(
 
 
 async def show_picker(
-    runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, *, source: str,
+    runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, *, source: Source,
     page: int = 0, nonce: str | None = None, replace: bool = False, images: bool = True,
 ) -> None:
     """Authorize, look the asset up, post one page of its picker."""
-    if not await _allowed(runtime, actor, reply, asset_id=asset_id, source=Source(source),
+    if not await _allowed(runtime, actor, reply, asset_id=asset_id, source=source,
                           replace=replace):
         return
     asset = await runtime.covers.get_asset(asset_id)
     nonce = nonce or blocks.new_nonce()
 
     def build(with_images: bool) -> blocks.Message:
-        return blocks.picker(asset, nonce=nonce, page=page, images=with_images and images)
+        return blocks.picker(asset, nonce=nonce, page=page, images=with_images and images,
+                             snapshot_hosts=runtime.settings.vod_snapshot_hosts)
 
     if images:
         await reply.send_with_fallback(build, replace=replace)
@@ -97,23 +98,19 @@ async def show_picker(
 
 
 async def change_cover(
-    runtime: Runtime, actor: Actor, reply: ResponseUrl, *, asset_id: str, url: str | None,
-    key: str, source: str, index: int | None = None, from_picker: bool = False,
+    runtime: Runtime, actor: Actor, reply: ResponseUrl, *, asset_id: str, url: str,
+    key: str, source: Source, from_picker: bool = False,
 ) -> None:
-    """Set the cover once per `key`, then tell the channel (or the user, if it failed)."""
+    """Set the cover once per `key`, then tell the channel (or the user, if it failed).
+
+    `CoverService.change` authorizes before anything reaches VOD, and refuses a URL that
+    is not one of the snapshots VOD lists for `asset_id`.
+    """
     if from_picker:
         # The picker loses its buttons before anything else happens.
         await reply.send(blocks.setting_cover(asset_id), replace=True)
-    if url is None:
-        asset = await runtime.covers.get_asset(asset_id)
-        if index is None or not 0 <= index < len(asset.snapshots):
-            await reply.send(blocks.error_message(
-                f"That snapshot of {asset_id} is gone. Run `{blocks.COMMAND} {asset_id}` to "
-                "pick again."), replace=from_picker)
-            return
-        url = asset.snapshots[index].url
-    request = CoverRequest(actor=actor, snapshot_url=url, source=Source(source),
-                           idempotency_key=key)
+    request = CoverRequest(actor=actor, snapshot_url=url, source=source,
+                           idempotency_key=key, asset_id=asset_id)
     outcome = await runtime.covers.change(request)
     _note(outcome)
     match outcome:
@@ -150,10 +147,10 @@ async def change_cover(
 
 async def capture(
     runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, seconds: list[int], *,
-    source: str,
+    source: Source,
 ) -> None:
     """Start a snapshot task, follow it, then show the new snapshots to pick from."""
-    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=Source(source))
+    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source)
     match outcome:
         case Captured():
             nonce = blocks.new_nonce()
@@ -198,4 +195,5 @@ async def history(runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: 
                           replace=False):
         return
     records = await runtime.covers.history(asset_id)
-    await reply.send(blocks.history(asset_id, records))
+    await reply.send(blocks.history(asset_id, records,
+                                    snapshot_hosts=runtime.settings.vod_snapshot_hosts))

@@ -27,6 +27,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from bot import metrics
 from bot.observe import MeasuredTransport
+from bot.text import shorten
 from bot.vod.auth import auth_from_settings
 from bot.vod.errors import (
     InvalidArgument,
@@ -36,7 +37,7 @@ from bot.vod.errors import (
     VodStatusError,
 )
 from bot.vod.models import Asset, AssetSummary, Snapshot, SnapshotKind
-from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url, shorten
+from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
 if TYPE_CHECKING:
     from bot.config import Settings

@@ -3,6 +3,7 @@
     VodError                      explanation: str (for people), code, request_id
     ├── InvalidArgument           refused before any call was made
     │   ├── SnapshotUrlError      the argument is not an allowed snapshot URL
+    │   │   └── SnapshotNotListed     … or not one of the snapshots VOD lists for its asset
     │   └── InvalidAssetId        the argument is not an asset id
     ├── VodConnectionError        timeouts and connection failures, after the retries
     └── VodStatusError            VOD or its gateway answered 4xx/5xx: status, code, error_msg
@@ -54,9 +55,22 @@ class InvalidArgument(VodError):
 
 
 class SnapshotUrlError(InvalidArgument):
-    """The text given is not a snapshot URL the bot accepts; nothing was sent to VOD."""
+    """The text given is not a snapshot URL the bot accepts; nothing was sent to VOD.
 
-    explanation = "That is not a snapshot URL of this VOD library."
+    `message` says what was wrong, `explanation` what to do.
+    """
+
+    explanation = (
+        "A cover must be one of the snapshots VOD lists for the video: pick one with "
+        "`/setcover <asset id>`, or copy its URL from `setcover-bot snapshots <asset id>`."
+    )
+
+
+class SnapshotNotListed(SnapshotUrlError):
+    """The URL parses, but VOD does not list it among the asset's snapshots: not sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="SNAPSHOT_NOT_LISTED")
 
 
 class InvalidAssetId(InvalidArgument):

@@ -1,28 +1,55 @@
-"""Which URLs may become a cover: `https`, an allowed snapshot host, an asset id in the path.
+"""Which texts may name a snapshot: a strict parse, before any network call.
 
-Checked before any network call, so a typo or a foreign link never reaches VOD.
+A URL becomes a cover only if it is one of the snapshot URLs VOD lists for its asset
+(`bot.covers.CoverService` checks that against the asset's details). This module is the
+parse both sides of that comparison go through, and it is deliberately narrow:
+
+    https://<allowed host>[:443]/<segment>/…/asset/<asset_id>/snapshot/<kind>/<file>.jpg
+
+lowercase `https`, a host of DNS labels matching `VOD_SNAPSHOT_HOSTS`, the default port
+only, no userinfo, path segments of letters, digits and `-._~` only (so no percent-
+encoding, no backslash, no dot segments, no empty segments), no query, no fragment, only
+printable ASCII, nothing after the file name, and at most `MAX_URL_LENGTH` characters. A
+browser, a CDN and VOD may each read anything looser differently; this parse has one
+reading. Each refusal says what was wrong and what to do.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit
+from typing import NoReturn
 
+from bot.text import visible
 from bot.vod.errors import SnapshotUrlError
 
-MAX_URL_LENGTH = 2000
+#: Real snapshot URLs are about 100 characters; this also keeps a URL, with the asset id
+#: and a nonce, inside one button value (2,000 characters), so a click always carries it.
+MAX_URL_LENGTH = 1024
 ASSET_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_SNAPSHOT_PATH = re.compile(r"/asset/(?P<asset_id>[A-Za-z0-9_-]{1,64})/snapshot/[^?#]+$")
+_SCHEME = "https://"
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+_SNAPSHOT_PATH = re.compile(
+    r"(?:/[A-Za-z0-9._~-]+)*/asset/(?P<asset_id>[A-Za-z0-9][A-Za-z0-9_-]{0,63})"
+    r"/snapshot/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+\.jpg"
+)
+_SHAPE = "https://<snapshot host>/…/asset/<asset id>/snapshot/<kind>/<name>.jpg"
 
 
 @dataclass(frozen=True)
 class SnapshotRef:
-    """A checked snapshot URL and the asset it belongs to."""
+    """A URL that passed the parse: as given (`url`), for comparing (`canonical`), its asset.
+
+    `canonical` differs from `url` only in the host's case and an explicit `:443`, so two
+    texts naming the same snapshot compare equal and nothing else does.
+    """
 
     url: str
+    canonical: str
     asset_id: str
 
 
@@ -32,44 +59,79 @@ def is_asset_id(text: str) -> bool:
 
 def host_allowed(host: str, patterns: Sequence[str]) -> bool:
     """`*.cdn-vod.huaweicloud.com` matches `355.cdn-vod.huaweicloud.com`, not the bare domain."""
-    host = host.lower().rstrip(".")
-    return any(fnmatchcase(host, pattern.lower()) for pattern in patterns)
+    return any(fnmatchcase(host.lower(), pattern.lower()) for pattern in patterns)
+
+
+def is_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> bool:
+    try:
+        parse_snapshot_url(text, allowed_hosts)
+    except SnapshotUrlError:
+        return False
+    return True
 
 
 def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
-    """Check `text` is an allowed snapshot URL; raise `SnapshotUrlError` saying why not."""
-    url = text.strip()
+    """Check `text` (spaces around it ignored) names a snapshot; `SnapshotUrlError` says why not."""
+    url = text.strip(" \t\r\n")
     if not url:
-        raise SnapshotUrlError("The snapshot URL is empty.")
+        _refuse("The snapshot URL is empty.")
+    shown = visible(url)
     if len(url) > MAX_URL_LENGTH:
-        raise SnapshotUrlError(
-            f"The snapshot URL is {len(url)} characters long; snapshot URLs are under "
-            f"{MAX_URL_LENGTH}."
-        )
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise SnapshotUrlError(f"{shorten(url)} is not a valid URL.") from None
-    if parts.scheme != "https":
-        raise SnapshotUrlError(
-            f"{shorten(url)} is not an https:// URL; snapshot URLs start with https://."
-        )
+        _refuse(f"The snapshot URL is {len(url)} characters long; snapshot URLs are at most "
+                f"{MAX_URL_LENGTH}.")
+    for position, char in enumerate(url, start=1):
+        if not "!" <= char <= "~":
+            _refuse(f"`{shown}` has {_describe_char(char)} at position {position}; snapshot "
+                    "URLs are printable ASCII with no spaces.")
+    if "\\" in url:
+        _refuse(f"`{shown}` contains a backslash, which browsers read as `/`.")
+    if not url.startswith(_SCHEME):
+        if url[: len(_SCHEME)].lower() == _SCHEME:
+            _refuse(f"`{shown}` must start with `https://` in lowercase.")
+        _refuse(f"`{shown}` is not an https:// URL; snapshot URLs start with `https://`.")
+    if "?" in url:
+        _refuse(f"`{shown}` has a query (`?…`); snapshot URLs have none.")
+    if "#" in url:
+        _refuse(f"`{shown}` has a fragment (`#…`); snapshot URLs have none.")
+    authority, slash, path = url[len(_SCHEME):].partition("/")
+    path = slash + path
+    if "@" in authority:
+        _refuse(f"`{shown}` carries a user name (`…@`); snapshot URLs have none.")
+    if "%" in authority:
+        _refuse(f"`{shown}` has percent-encoding (`%`) in its host.")
+    host, colon, port = authority.partition(":")
+    host = host.lower()
+    if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in host.split(".")):
+        _refuse(f"`{shown}` does not have a host name made of DNS labels.")
+    if colon and port != "443":
+        _refuse(f"`{shown}` names port `{visible(port, 20)}`; snapshot URLs use the "
+                "default https port.")
     if not host_allowed(host, allowed_hosts):
-        raise SnapshotUrlError(
-            f"{host or 'That URL'} is not a snapshot host of this VOD library "
-            f"(allowed: {', '.join(allowed_hosts)})."
-        )
-    if parts.username or parts.password:
-        raise SnapshotUrlError("Snapshot URLs do not carry a user name or password.")
-    match = _SNAPSHOT_PATH.search(parts.path)
+        _refuse(f"{host} is not a snapshot host of this VOD library (allowed: "
+                f"{', '.join(allowed_hosts)}).")
+    if "%" in path:
+        _refuse(f"`{shown}` has percent-encoding (`%`) in its path.")
+    segments = path.split("/")[1:]
+    if any(segment in {".", ".."} for segment in segments):
+        _refuse(f"`{shown}` has a dot segment (`/./` or `/../`) in its path.")
+    if not all(_SEGMENT.fullmatch(segment) for segment in segments):
+        _refuse(f"`{shown}` has an empty path segment or a character other than letters, "
+                "digits and `-._~` in its path.")
+    match = _SNAPSHOT_PATH.fullmatch(path)
     if match is None:
-        raise SnapshotUrlError(
-            f"{shorten(url)} is not a snapshot URL: expected …/asset/<asset_id>/snapshot/…jpg."
-        )
-    return SnapshotRef(url=url, asset_id=match.group("asset_id"))
+        _refuse(f"`{shown}` is not a snapshot URL: expected {_SHAPE}, with nothing after the "
+                "file name.")
+    return SnapshotRef(url=url, canonical=f"{_SCHEME}{host}{path}",
+                       asset_id=match.group("asset_id"))
 
 
-def shorten(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _describe_char(char: str) -> str:
+    if char == " ":
+        return "a space"
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}".rstrip() if name else \
+        f"U+{ord(char):04X} (a control character)"
+
+
+def _refuse(problem: str) -> NoReturn:
+    raise SnapshotUrlError(problem)
