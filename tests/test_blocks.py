@@ -230,7 +230,7 @@ def test_picker_offers_only_snapshot_urls_and_says_how_many_it_left_out() -> Non
                            for n, url in enumerate(odd))
     msg = blocks.picker(asset, nonce="n", snapshot_hosts=HOSTS)
     values = [blocks.decode(e["value"])["u"] for b in msg["blocks"] if b["type"] == "actions"
-              for e in b["elements"]]
+              for e in b["elements"] if e["text"]["text"] == "Use as cover"]
     assert values == [s.url for s in asset.snapshots[:2]]
     assert all(url not in json.dumps(msg) for url in odd)
     assert "3 snapshot(s) VOD lists are not shown" in json.dumps(msg)

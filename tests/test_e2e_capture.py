@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.slack import blocks
+from tests import blockkit
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
@@ -43,7 +44,7 @@ def test_capture_at_two_times_then_pick_one(bot: ServedBot, fake_vod: FakeVod) -
     response, url = bot.command(f"{KEYNOTE} at 0:05 1:23")
     assert "Capturing" in response.json()["text"] and "0:05, 1:23" in response.json()["text"]
     (picker,) = bot.posts(url)
-    assert blocks.problems({"text": picker.text, "blocks": picker.blocks}) == []
+    assert blockkit.problems({"text": picker.text, "blocks": picker.blocks}) == []
     assert "2 new snapshot(s)" in picker.text
     new = [snapshot_url(KEYNOTE, "dots", 2), snapshot_url(KEYNOTE, "dots", 3)]
     assert all(u in picker.all_text() for u in new)
