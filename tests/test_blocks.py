@@ -207,7 +207,12 @@ def test_links_only_picker_says_why_and_keeps_the_buttons() -> None:
     assert blocks.IMAGES_FAILED_NOTE in json.dumps(msg)
     _, nxt = find_button(msg["blocks"], text="Next")
     assert blocks.decode(nxt["value"])["m"] == 0  # the next page stays without pictures
-    assert len(find_button(msg["blocks"], text="Use as cover", nth=blocks.PAGE_SIZE - 1)) == 2
+    pages = [msg, blocks.picker(make_asset(30), nonce="n", page=1, images=False,
+                                snapshot_hosts=HOSTS)]
+    urls = [blocks.decode(e["value"])["u"] for page in pages for b in page["blocks"]
+            for e in ([b["accessory"]] if "accessory" in b else [])
+            if e["text"]["text"] == "Use as cover"]
+    assert urls == [snap_url(n) for n in range(30)]  # every snapshot, each with its button
 
 
 def test_the_longest_snapshot_url_fits_a_button_with_the_longest_asset_id() -> None:

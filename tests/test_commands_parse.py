@@ -13,7 +13,8 @@ from bot.slack.commands import (
     ShowPicker,
     parse_command,
 )
-from bot.vod.client import MAX_SEARCH_LENGTH
+from bot.vod.client import MAX_SEARCH_LENGTH, search_words
+from bot.vod.errors import InvalidArgument
 from tests.snapshot_attacks import ATTACKS
 
 HOSTS = ["*.cdn-vod.huaweicloud.com"]
@@ -91,6 +92,9 @@ def test_a_search_longer_than_vod_takes_is_refused_by_the_parser(length: int) ->
     command = parse_command("search " + "w" * length, HOSTS)
     assert isinstance(command, Invalid)
     assert f"{length} characters long" in command.problem and "at most 128" in command.problem
+    with pytest.raises(InvalidArgument) as raised:  # the client's check: one sentence
+        search_words("w" * length)
+    assert raised.value.message == command.problem
 
 
 def test_the_longest_search_vod_takes_passes() -> None:

@@ -23,8 +23,8 @@ from bot.slack import blocks
 from bot.store import Source
 from bot.text import visible
 from bot.timecodes import TimecodeError, parse_times
-from bot.vod.client import MAX_SEARCH_LENGTH
-from bot.vod.errors import SnapshotUrlError
+from bot.vod.client import search_words
+from bot.vod.errors import InvalidArgument, SnapshotUrlError
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
 if TYPE_CHECKING:
@@ -80,13 +80,13 @@ def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb == "search":
-        words = " ".join(html.unescape(rest).split())  # as the VOD client counts them
-        if not words:
+        if not rest.strip():
             return Invalid("`search` needs words to look for, e.g. "
                            f"`{blocks.COMMAND} search launch trailer`.")
-        if len(words) > MAX_SEARCH_LENGTH:
-            return Invalid(f"That search is {len(words)} characters long; VOD searches at "
-                           f"most {MAX_SEARCH_LENGTH}. Try a few words of the title.")
+        try:
+            words = search_words(html.unescape(rest))
+        except InvalidArgument as exc:
+            return Invalid(exc.message)
         return Search(words)
     if verb == "history":
         if not rest:

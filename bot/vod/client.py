@@ -151,14 +151,7 @@ class VodClient:
 
     async def search_assets(self, words: str) -> list[AssetSummary]:
         """Up to ten assets whose title, description or category matches `words`."""
-        words = " ".join(words.split())
-        if not words:
-            raise InvalidArgument("Say what to search for: a few words of the video's title.")
-        if len(words) > MAX_SEARCH_LENGTH:
-            raise InvalidArgument(
-                f"The search text is {len(words)} characters long; keep it under "
-                f"{MAX_SEARCH_LENGTH}."
-            )
+        words = search_words(words)
         response = await self._send(
             "GET", "/asset/list", query={"query_string": words, "page": "0", "size": "10"}
         )
@@ -254,6 +247,23 @@ class VodClient:
             )
             await self._sleep(wait)
             waited += wait
+
+
+def search_words(text: str) -> str:
+    """`text` as VOD searches it (one space between words); `InvalidArgument` if it cannot.
+
+    The one check of a search, used by `search_assets` and by `/setcover search`, so a
+    search is refused with the same sentence wherever it is typed.
+    """
+    words = " ".join(text.split())
+    if not words:
+        raise InvalidArgument("Say what to search for: a few words of the video's title.")
+    if len(words) > MAX_SEARCH_LENGTH:
+        raise InvalidArgument(
+            f"That search is {len(words)} characters long; VOD searches at most "
+            f"{MAX_SEARCH_LENGTH}. Try a few words of the title."
+        )
+    return words
 
 
 # ---- reading VOD's answers -----------------------------------------------------------
