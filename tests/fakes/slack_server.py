@@ -44,6 +44,14 @@ class Recorded:
         return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
 
 
+@dataclass
+class HookFault:
+    status: int
+    times: int
+    body: str = ""
+    retry_after: int | None = None
+
+
 class FakeSlack:
     """State and behaviour of the fake; tests change the public attributes to pick a world."""
 
@@ -55,6 +63,7 @@ class FakeSlack:
         self.usergroups_error: str | None = None
         self.reject_images = False
         self.unreachable_images: set[str] = set()
+        self.hook_faults: list[HookFault] = []
         self._hook_ids = itertools.count(1)
         self._ts = itertools.count(1)
         self.server = ThreadedServer(self._app())
@@ -77,10 +86,18 @@ class FakeSlack:
         with self.lock:
             return [post for post in self.hook_posts if post.path == path]
 
+    def fail_hooks(self, status: int, *, times: int = 1, body: str = "",
+                   retry_after: int | None = None) -> None:
+        """The next `times` response_url posts get this answer instead (429, 5xx, 404
+        `expired_url`…); they are recorded all the same, with that answer."""
+        with self.lock:
+            self.hook_faults.append(HookFault(status, times, body, retry_after))
+
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
             self.hook_posts.clear()
+            self.hook_faults.clear()
         self.usergroups = {}
         self.usergroups_error = None
         self.reject_images = False
@@ -115,6 +132,15 @@ class FakeSlack:
     async def _hook(self, request: web.Request) -> web.Response:
         record = Recorded(request.match_info["hook_id"], await _read_body(request),
                           dict(request.headers))
+        with self.lock:
+            fault = next((f for f in self.hook_faults if f.times > 0), None)
+            if fault is not None:
+                fault.times -= 1
+                record.answer = {"ok": False, "error": fault.body, "status": fault.status}
+                self.hook_posts.append(record)
+        if fault is not None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            return web.Response(status=fault.status, text=fault.body, headers=headers)
         refusal = self._image_refusal(record)
         record.answer = refusal or {"ok": True}
         with self.lock:

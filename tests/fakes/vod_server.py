@@ -302,8 +302,8 @@ class FakeVod:
             if fault is not None:
                 fault.times -= 1
         if fault is not None and fault.drop:
-            assert request.transport is not None
-            request.transport.close()
+            if request.transport is not None:  # None: the client is gone already
+                request.transport.close()
             record.status = 0
             return web.Response(status=500)
         if record.path == _IAM_PATH:
