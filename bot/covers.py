@@ -30,10 +30,11 @@ from bot.store import (
     Status,
     StoreUnavailable,
 )
+from bot.store.audit import INTERRUPTED, INTERRUPTED_MSG
 from bot.text import shorten, visible
 from bot.timecodes import TimecodeError, check_within
 from bot.vod.client import VodClient
-from bot.vod.errors import SnapshotNotListed, SnapshotUrlError, VodError
+from bot.vod.errors import SnapshotNotListed, SnapshotUrlError, VodError, VodOutcomeUnknown
 from bot.vod.models import Asset, AssetSummary, Snapshot, ThumbnailStatus
 from bot.vod.snapshot_url import SnapshotRef, parse_snapshot_url
 
@@ -76,6 +77,17 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """VOD was sent the change and never confirmed it: the cover may or may not be live.
+
+    Sending the same change again is safe (setting the same cover twice changes nothing).
+    """
+
+    asset_id: str
+    error: VodOutcomeUnknown
+
+
+@dataclass(frozen=True)
 class Denied:
     reason: str
 
@@ -101,7 +113,7 @@ class NotRecorded:
     reason: str
 
 
-Outcome = Changed | Failed | Denied | Duplicate | Busy | NotRecorded
+Outcome = Changed | Failed | Unknown | Denied | Duplicate | Busy | NotRecorded
 
 
 @dataclass(frozen=True)
@@ -229,10 +241,18 @@ class CoverService:
             return NotRecorded(str(exc))
 
         asset: Asset | None = None
+        sending = False
         try:
             asset = await self.vod.get_asset(ref.asset_id)
             listed_url = self._listed_url(asset, ref)
+            sending = True
             request_id = await self.vod.set_cover(listed_url)
+        except VodOutcomeUnknown as exc:
+            await self._finish(change_id, Status.UNKNOWN, asset, error=exc)
+            log.warning("change %s: cover of %s by %s (%s) to %s not confirmed by VOD: %s",
+                        change_id, ref.asset_id, actor.user_id, request.source, ref.url,
+                        exc.message)
+            return Unknown(ref.asset_id, exc)
         except VodError as exc:
             await self._finish(change_id, Status.FAILED, asset, error=exc)
             log.warning("change %s: cover of %s by %s (%s) failed: %s %s [request id %s]",
@@ -240,7 +260,10 @@ class CoverService:
                         exc.message, exc.request_id)
             return Failed(ref.asset_id, exc)
         except BaseException:
-            await self._finish(change_id, Status.FAILED, asset, error=None)
+            # Stopped (shutdown, crash of the task): once the PUT was on its way, VOD may
+            # have acted; before it, VOD surely was not asked.
+            status = Status.UNKNOWN if sending else Status.FAILED
+            await self._finish(change_id, status, asset, error=None)
             raise
         await self._finish(change_id, Status.SUCCEEDED, asset, request_id=request_id)
         log.info("change %s: cover of %s set by %s (%s) to %s [request id %s]",
@@ -346,8 +369,11 @@ class CoverService:
         """Record how the change ended; a failure to record is logged, VOD already acted."""
         code: str | None = error.code if error else None
         message: str | None = error.message if error else None
-        if status is Status.FAILED and error is None:
-            code, message = "INTERRUPTED", "the change was interrupted before VOD answered"
+        if error is None and status is not Status.SUCCEEDED:
+            code, message = INTERRUPTED, (
+                "the bot stopped before asking VOD" if status is Status.FAILED
+                else INTERRUPTED_MSG
+            )
         try:
             await self.store.finish(
                 change_id,
@@ -393,10 +419,9 @@ def _attempt(actor: Actor, *, asset_id: str, snapshot_url: str, source: Source) 
 
 @dataclass(frozen=True)
 class Services:
-    """What one process holds for its whole life: one VOD client, one store, one policy."""
+    """What one process holds for its whole life: one store, one policy and the cover
+    service (which holds the one VOD client)."""
 
-    settings: Settings
-    vod: VodClient
     store: AuditStore
     policy: Policy
     covers: CoverService
@@ -434,4 +459,4 @@ async def open_services(
             capture_wait=CaptureWait(timeout_s=settings.vod_capture_timeout_s,
                                      poll_s=settings.vod_capture_poll_s),
         )
-        yield Services(settings=settings, vod=vod, store=store, policy=policy, covers=covers)
+        yield Services(store=store, policy=policy, covers=covers)

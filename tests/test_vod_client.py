@@ -20,6 +20,7 @@ from bot.vod import (
     Throttled,
     VodClient,
     VodConnectionError,
+    VodOutcomeUnknown,
     VodStatusError,
     VodUnavailable,
 )
@@ -379,3 +380,78 @@ async def test_bad_input_is_refused_before_any_call(
         await getattr(client, call)(argument)
     assert raised.value.explanation and len(str(raised.value)) < 300
     assert fake_vod.requests == []
+
+
+# ---- a change VOD may have made but never confirmed --------------------------------------
+async def _until(condition: Callable[[], bool], within_s: float = 5.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "the fake VOD never got there"
+        await asyncio.sleep(0.02)
+
+
+async def test_put_that_times_out_while_vod_applies_it_is_unknown_not_failed(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    fake_vod.latency["/asset/cover"] = 0.6
+    client = make_client(vod_timeout_s=0.2, vod_max_retries=1)
+    url = snapshot_url(KEYNOTE, "sample", 1)
+    with pytest.raises(VodOutcomeUnknown) as raised:
+        await client.set_cover(url)
+    assert not isinstance(raised.value, VodConnectionError)
+    assert "did not confirm" in raised.value.message
+    assert "may already be live" in raised.value.explanation
+    assert len(fake_vod.requests_to("/asset/cover")) == 2 and len(sleeps) == 1
+    # VOD did apply them: the cover changed although nobody confirmed it.
+    await _until(lambda: len(fake_vod.cover_changes) == 2)
+    assert fake_vod.assets[KEYNOTE].cover_url == url
+
+
+async def test_put_whose_connection_is_lost_every_time_is_unknown(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    fake_vod.drop("/asset/cover", times=10)
+    with pytest.raises(VodOutcomeUnknown):
+        await client.set_cover(snapshot_url(KEYNOTE, "sample", 0))
+    # (aiohttp itself resends an idempotent request once on a dropped connection.)
+    assert {r.status for r in fake_vod.requests_to("/asset/cover")} == {0}
+
+
+async def test_put_after_a_lost_answer_then_a_refusal_is_still_unknown(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    fake_vod.fail("/asset/cover", status=504, times=1)
+    fake_vod.fail("/asset/cover", status=400, code="VOD.10053", times=1)
+    with pytest.raises(VodOutcomeUnknown) as raised:
+        await client.set_cover(snapshot_url(KEYNOTE, "sample", 0))
+    assert [r.status for r in fake_vod.requests_to("/asset/cover")] == [504, 400]
+    assert isinstance(raised.value.__cause__, VodStatusError)
+
+
+async def test_put_refused_by_an_overloaded_vod_is_a_failure(
+    client: VodClient, fake_vod: FakeVod
+) -> None:
+    fake_vod.fail("/asset/cover", status=503, times=10)
+    with pytest.raises(VodUnavailable):
+        await client.set_cover(snapshot_url(KEYNOTE, "sample", 0))
+    assert fake_vod.cover_changes == []
+
+
+async def test_put_that_cannot_connect_is_a_failure_not_unknown(
+    make_client: Callable[..., VodClient], sleeps: Sleeps
+) -> None:
+    client = make_client(vod_endpoint="http://127.0.0.1:9")
+    with pytest.raises(VodConnectionError) as raised:
+        await client.set_cover(snapshot_url(KEYNOTE, "sample", 0))
+    assert not isinstance(raised.value, VodOutcomeUnknown)
+    assert len(sleeps) == 3
+
+
+async def test_reads_that_time_out_are_never_unknown(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod
+) -> None:
+    fake_vod.latency["/asset/details"] = 1.0
+    client = make_client(vod_timeout_s=0.2, vod_max_retries=0)
+    with pytest.raises(VodConnectionError) as raised:
+        await client.get_asset(KEYNOTE)
+    assert not isinstance(raised.value, VodOutcomeUnknown)

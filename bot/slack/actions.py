@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.slack.app import Runtime
     from bot.slack.delivery import ResponseUrl
+    from bot.slack.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -1,19 +1,17 @@
 """The Bolt app: `build_app(settings, services)` wires the listeners and the one error mapping.
 
 Listeners are thin: they `ack()` at once and hand the work (parse → authorize → call →
-render, in `bot.slack.flows`) to `Runtime.spawn`, which tracks the task so a shutdown waits
-for it. Whatever goes wrong reaches `report_error`, through `@app.error` or the task guard:
-a user-facing ephemeral message, never a stack trace; unknown errors are logged with an id
-the user can quote.
+render, in `bot.slack.flows`) to `bot.slack.runtime.Runtime.spawn`, which tracks the
+task so a shutdown finishes it. Whatever goes wrong reaches `describe_error`, through
+`@app.error` or the task guard: a user-facing ephemeral message, never a stack trace;
+unknown errors are logged with an id the user can quote.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -23,21 +21,17 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import metrics, observe
+from bot import metrics
 from bot.config import Settings
-from bot.covers import CoverService, Services
+from bot.covers import Services
 from bot.slack import actions, blocks, commands, tracing
-from bot.slack.delivery import ResponseUrl, retry_handlers
+from bot.slack.delivery import retry_handlers
 from bot.slack.errors import describe_error
 from bot.slack.request import shape_problem
-from bot.vod.errors import VodError
+from bot.slack.runtime import Runtime
 
 log = logging.getLogger(__name__)
 _BOLT_LOG = logging.getLogger("slack_bolt.AsyncApp")
-
-#: How long a shutdown waits for changes already under way.
-DRAIN_TIMEOUT_S = 30.0
-
 
 def make_web_client(
     settings: Settings, session: aiohttp.ClientSession | None = None
@@ -56,58 +50,6 @@ async def open_web_client(settings: Settings) -> AsyncIterator[AsyncWebClient]:
     """The process's Web API client on one aiohttp session, which `response_url` posts share."""
     async with aiohttp.ClientSession() as session:
         yield make_web_client(settings, session)
-
-
-@dataclass
-class Runtime:
-    """What the listeners share: settings, the cover service and the tasks under way."""
-
-    settings: Settings
-    covers: CoverService
-    http: aiohttp.ClientSession | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    def response_url(self, url: str | None) -> ResponseUrl:
-        return ResponseUrl(url, session=self.http)
-
-    def spawn(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl, *, replace: bool) -> None:
-        """Run `work` after the acknowledgement; its errors are reported through `reply`."""
-        trace = observe.hand_off()
-        task = asyncio.get_running_loop().create_task(
-            self._guard(work, reply, replace, trace)
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @property
-    def busy(self) -> int:
-        return len(self._tasks)
-
-    async def drain(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
-        """Wait for the work under way (at most `grace_s`), then cancel what is left."""
-        if not self._tasks:
-            return
-        log.info("waiting for %d Slack task(s) to finish", len(self._tasks))
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("cancelled %d Slack task(s) still running at shutdown", len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _guard(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl,
-                     replace: bool, trace: observe.SlackTrace | None) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            observe.note(outcome="error", error_code="CANCELLED")
-            raise
-        except Exception as error:
-            code = error.code if isinstance(error, VodError) else None
-            observe.note(outcome="error", error_code=code or type(error).__name__)
-            await reply.send(describe_error(error), replace=replace)
-        finally:
-            observe.finish(trace)
 
 
 def _no_unused_token_warning(record: logging.LogRecord) -> bool:

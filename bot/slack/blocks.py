@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.store.records import ChangeRecord
+from bot.store.records import ChangeRecord, Status
 from bot.text import shorten, visible
 from bot.timecodes import MAX_TIMES, format_time
 from bot.vod.errors import InvalidArgument, VodError
@@ -486,13 +486,21 @@ def inert(text: str, limit: int = 100) -> str:
     return esc(visible(text, limit).replace("`", "'"))
 
 
-_STATUS_ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "denied": ":no_entry:",
-                 "pending": ":hourglass_flowing_sand:"}
+_STATUS_ICONS = {
+    Status.PENDING: ":hourglass_flowing_sand:",
+    Status.SUCCEEDED: ":white_check_mark:",
+    Status.FAILED: ":x:",
+    Status.UNKNOWN: ":grey_question:",
+    Status.DENIED: ":no_entry:",
+    Status.BUSY: ":hourglass:",
+    Status.DUPLICATE: ":repeat:",
+}
+_STATUS_WORDS = {Status.UNKNOWN: "unknown (VOD did not confirm; may be live)"}
 
 
 def _status_text(record: ChangeRecord) -> str:
-    status = record.status.value
-    text = f"{_STATUS_ICONS.get(status, '')} {status}".strip()
+    status = _STATUS_WORDS.get(record.status, record.status.value)
+    text = f"{_STATUS_ICONS[record.status]} {status}"
     if record.error_code:
         text += f" (`{esc(record.error_code)}`)"
     return text
@@ -577,6 +585,44 @@ def failure(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Mess
     return message(f"The cover of {asset_id} was not changed: {error.explanation}{code}", blocks)
 
 
+def unknown(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Message:
+    """Ephemeral: VOD never confirmed the change, which may be live; a safe Try again."""
+    detail = esc(error.message) if error.message else ""
+    blocks = [section(
+        f":grey_question: VOD did not confirm the new cover of `{esc(asset_id)}`, so it may "
+        "or may not be changed: it may already be live. Check the video's cover. *Try "
+        "again* is safe: setting the same cover twice changes nothing."
+        + (f"\n> {shorten(detail, 500)}" if detail else ""),
+        block=str(BlockId.OUTCOME),
+    )]
+    if snapshot_url:
+        blocks.append(_retry_actions(asset_id, snapshot_url))
+    return message(f"VOD did not confirm the new cover of {asset_id}; it may already be live.",
+                   blocks)
+
+
+def interrupted(*, asset_id: str, snapshot_url: str | None) -> Message:
+    """Ephemeral: the bot is stopping and gave up on this change before VOD confirmed it."""
+    blocks = [section(
+        f":grey_question: The bot is restarting and stopped before VOD confirmed the new "
+        f"cover of `{esc(asset_id)}`, so it may or may not be changed. Check the video's "
+        "cover in a minute. *Try again* is safe: setting the same cover twice changes "
+        "nothing.",
+        block=str(BlockId.OUTCOME),
+    )]
+    if snapshot_url:
+        blocks.append(_retry_actions(asset_id, snapshot_url))
+    return message(f"The bot restarted before VOD confirmed the cover of {asset_id}.", blocks)
+
+
+def restarting() -> Message:
+    """Ephemeral: the bot is stopping and gave up on a request that changed nothing."""
+    return message("The bot is restarting; nothing was changed. Try again in a minute.", [
+        section(":warning: The bot is restarting and could not finish this; nothing was "
+                "changed. Try again in a minute.")
+    ])
+
+
 def _retry_actions(asset_id: str, snapshot_url: str) -> dict[str, Any]:
     value = use_cover_value(asset_id, new_nonce(), snapshot_url)
     return {"type": "actions", "block_id": str(BlockId.RETRY),
@@ -596,14 +642,23 @@ def denied(*, reason: str, user_id: str) -> Message:
     ])
 
 
-def duplicate(*, asset_id: str, status: str, error_code: str | None = None) -> Message:
-    """The same click (or a Slack retry of it) arrived again: nothing done twice."""
-    if status == "succeeded":
+def duplicate(*, asset_id: str, status: Status, error_code: str | None = None) -> Message:
+    """The same click (or a Slack retry of it) arrived again: nothing done twice.
+
+    No follow-up is promised for a pending change: the process making it may be gone.
+    """
+    if status is Status.SUCCEEDED:
         text = (f":white_check_mark: That cover change of `{esc(asset_id)}` was already made; "
                 f"nothing was changed again. {VOD_DELAY_NOTE}")
-    elif status == "pending":
+    elif status is Status.PENDING:
         text = (f":hourglass_flowing_sand: That cover change of `{esc(asset_id)}` is already "
-                "being made; the channel will be told when it is done.")
+                f"under way, so it was not started again. Its outcome will show in "
+                f"`{COMMAND} history {esc(asset_id)}` within a few minutes.")
+    elif status is Status.UNKNOWN:
+        text = (f":grey_question: That cover change of `{esc(asset_id)}` was already sent, and "
+                "VOD did not confirm it: it may already be live. Check the video's cover, or "
+                f"run `{COMMAND} {esc(asset_id)}` to pick again (setting the same cover twice "
+                "changes nothing).")
     else:
         code = f" (`{esc(error_code)}`)" if error_code else ""
         text = (f":warning: That cover change of `{esc(asset_id)}` was already tried and "

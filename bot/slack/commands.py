@@ -30,7 +30,7 @@ from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
 
-    from bot.slack.app import Runtime
+    from bot.slack.runtime import Runtime
 
 @dataclass(frozen=True)
 class Help:

@@ -18,7 +18,8 @@ Each flow answers through the interaction's `response_url` and keeps within its 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import Any
 
 from bot import observe
 from bot.covers import (
@@ -35,13 +36,12 @@ from bot.covers import (
     Failed,
     NotRecorded,
     Outcome,
+    Unknown,
 )
 from bot.slack import blocks
 from bot.slack.delivery import ResponseUrl
+from bot.slack.runtime import Runtime, Stopped
 from bot.store import Source
-
-if TYPE_CHECKING:
-    from bot.slack.app import Runtime
 
 
 def command_actor(body: dict[str, Any]) -> Actor:
@@ -111,8 +111,20 @@ async def change_cover(
         await reply.send(blocks.setting_cover(asset_id), replace=True)
     request = CoverRequest(actor=actor, snapshot_url=url, source=source,
                            idempotency_key=key, asset_id=asset_id)
-    outcome = await runtime.covers.change(request)
-    _note(outcome)
+    try:
+        outcome = await runtime.covers.change(request)
+        _note(outcome)
+        await _tell(reply, actor, outcome, asset_id=asset_id, url=url, from_picker=from_picker)
+    except asyncio.CancelledError:
+        # Shutdown: the change is recorded (unknown once VOD may have acted); say so.
+        await reply.send(blocks.interrupted(asset_id=asset_id, snapshot_url=url),
+                         replace=from_picker)
+        raise Stopped from None
+
+
+async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id: str, url: str,
+                from_picker: bool) -> None:
+    """The outcome to the channel (a change) or to the user (anything else)."""
     match outcome:
         case Changed():
             await reply.send_with_fallback(
@@ -129,13 +141,16 @@ async def change_cover(
         case Failed():
             await reply.send(blocks.failure(asset_id=outcome.asset_id, error=outcome.error,
                                             snapshot_url=url), replace=from_picker)
+        case Unknown():
+            await reply.send(blocks.unknown(asset_id=outcome.asset_id, error=outcome.error,
+                                            snapshot_url=url), replace=from_picker)
         case Denied():
             await reply.send(blocks.denied(reason=outcome.reason, user_id=actor.user_id),
                              replace=from_picker)
         case Duplicate():
             existing = outcome.existing
             await reply.send(blocks.duplicate(
-                asset_id=existing.asset_id, status=existing.status.value,
+                asset_id=existing.asset_id, status=existing.status,
                 error_code=existing.error_code), replace=from_picker)
         case Busy():
             await reply.send(blocks.busy(asset_id=asset_id,
@@ -176,7 +191,7 @@ def _note(outcome: Outcome) -> None:
     request_id = error_code = None
     if isinstance(outcome, Changed):
         request_id = outcome.request_id
-    elif isinstance(outcome, Failed):
+    elif isinstance(outcome, Failed | Unknown):
         request_id, error_code = outcome.error.request_id, outcome.error.code
     observe.note(outcome=observe.snake(type(outcome).__name__), vod_request_id=request_id,
                  error_code=error_code)

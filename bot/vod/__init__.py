@@ -15,6 +15,7 @@ from bot.vod.errors import (
     Throttled,
     VodConnectionError,
     VodError,
+    VodOutcomeUnknown,
     VodStatusError,
     VodUnavailable,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "VodClient",
     "VodConnectionError",
     "VodError",
+    "VodOutcomeUnknown",
     "VodStatusError",
     "VodUnavailable",
     "auth_from_settings",

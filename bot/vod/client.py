@@ -3,9 +3,11 @@
 The calls (asset details, asset search, set cover, snapshot task) go over one
 `httpx.AsyncClient` for the process, signed or token-authenticated by `bot.vod.auth`.
 Arguments are checked before anything is sent. Timeouts, connection errors, 429 and 5xx
-are retried in one place (`_send`), with capped, jittered exponential backoff that
-honours `Retry-After`, within `VOD_MAX_RETRIES` retries and `VOD_RETRY_BUDGET_S` seconds;
-other answers are final. Every failure is a `bot.vod.errors.VodError`.
+are retried in one place (`_send`, on tenacity), with capped, jittered exponential backoff
+that honours `Retry-After`, within `VOD_MAX_RETRIES` retries and `VOD_RETRY_BUDGET_S`
+seconds; other answers are final. Every failure is a `bot.vod.errors.VodError`; a cover
+change that may have reached VOD but was never confirmed is `VodOutcomeUnknown`, never a
+plain failure.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,16 @@ from urllib.parse import quote
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
+from tenacity.stop import StopBaseT, stop_base
+from tenacity.wait import WaitBaseT
 
 from bot import metrics
 from bot.observe import MeasuredTransport
@@ -34,6 +45,7 @@ from bot.vod.errors import (
     InvalidAssetId,
     VodConnectionError,
     VodError,
+    VodOutcomeUnknown,
     VodStatusError,
 )
 from bot.vod.models import Asset, AssetSummary, Snapshot, SnapshotKind
@@ -48,31 +60,91 @@ Sleep = Callable[[float], Awaitable[Any]]
 SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = ("sample", "dots", "quantity")
 MAX_SEARCH_LENGTH = 128
 POOL_SIZE = 100
-_RETRYABLE_ERRORS = (httpx.TransportError, aiohttp.ClientError, TimeoutError, OSError)
+_TRANSPORT_ERRORS = (httpx.TransportError, aiohttp.ClientError, TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When to try a failed call again, and how long to wait first."""
+    """When to try a failed call again, and how long to wait first (as tenacity strategies)."""
 
     max_retries: int = 3
     budget_s: float = 30.0
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 8.0
 
-    def backoff(self, retry: int) -> float:
-        """Exponential, capped, with "equal jitter": between half and all of the step."""
-        step = min(self.backoff_cap_s, self.backoff_base_s * 2**retry)
-        return step / 2 + random.uniform(0, step / 2)
+    def stop(self) -> StopBaseT:
+        """After `max_retries` retries, or when the next wait would end past the budget."""
+        return stop_after_attempt(self.max_retries + 1) | _OutOfBudget(self)
 
-    def wait_for(self, retry: int, response: httpx.Response | None) -> float:
-        """`Retry-After` when VOD sent one (the budget caps it), else the backoff."""
-        retry_after = _retry_after_s(response) if response is not None else None
-        return self.backoff(retry) if retry_after is None else retry_after
+    def wait(self) -> WaitBaseT:
+        """`Retry-After` when VOD sent one, else exponential backoff with "equal jitter":
+        between half and all of the step (base * 2^n, capped)."""
+        half, cap = self.backoff_base_s / 2, self.backoff_cap_s / 2
+        backoff = wait_exponential(multiplier=half, max=cap) + wait_random_exponential(
+            multiplier=half, max=cap
+        )
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            retry_after = getattr(error, "retry_after_s", None)
+            return backoff(state) if retry_after is None else float(retry_after)
+
+        return wait
+
+    def spent_s(self, state: RetryCallState) -> float:
+        """Time used so far: the clock, or the waits if the sleep was made instant (tests)."""
+        return max(state.seconds_since_start or 0.0, state.idle_for)
+
+
+
+class _OutOfBudget(stop_base):
+    """Stop when the next wait would end past the budget (so a long `Retry-After` too)."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        spent = self._policy.spent_s(retry_state)
+        return spent + retry_state.upcoming_sleep >= self._policy.budget_s
 
 
 def retryable_status(status_code: int) -> bool:
     return status_code == 429 or status_code >= 500
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, VodStatusError):
+        return retryable_status(error.status_code)
+    return isinstance(error, VodConnectionError)
+
+
+def may_have_reached_vod(error: VodError) -> bool:
+    """Whether VOD may have received (and acted on) the request that ended in `error`.
+
+    Only a failure to connect proves it did not. A timeout or a lost connection after
+    the request went out, or a gateway that gave up waiting for VOD (502, 504), may not.
+    """
+    if isinstance(error, VodStatusError):
+        return error.status_code in _GATEWAY_GAVE_UP
+    if not isinstance(error, VodConnectionError):
+        return False
+    causes: list[BaseException] = []
+    cause: BaseException | None = error.__cause__
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(c, _NOT_CONNECTED_AIOHTTP) for c in causes):
+        return False
+    # httpx-aiohttp maps any lost aiohttp connection (even a server disconnect) to
+    # httpx.ConnectTimeout: only trust httpx's own class when no aiohttp error is below.
+    if any(isinstance(c, aiohttp.ClientError) for c in causes):
+        return True
+    return not any(isinstance(c, _NOT_CONNECTED_HTTPX) for c in causes)
+
+
+_GATEWAY_GAVE_UP = frozenset({502, 504})
+_NOT_CONNECTED_AIOHTTP = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+_NOT_CONNECTED_HTTPX = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class VodClient:
@@ -167,7 +239,9 @@ class VodClient:
     async def set_cover(self, thumbnail_url: str) -> str | None:
         """Make the snapshot at `thumbnail_url` its asset's cover; VOD's `X-Request-Id`."""
         ref = parse_snapshot_url(thumbnail_url, self._snapshot_hosts)
-        response = await self._send("PUT", "/asset/cover", body={"thumbnailUrl": ref.url})
+        response = await self._send(
+            "PUT", "/asset/cover", body={"thumbnailUrl": ref.url}, changes=True
+        )
         return response.headers.get("X-Request-Id")
 
     async def capture(self, asset_id: str, seconds: Sequence[int]) -> str | None:
@@ -194,7 +268,13 @@ class VodClient:
         *,
         query: Mapping[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        changes: bool = False,
     ) -> httpx.Response:
+        """Send with retries (see `RetryPolicy`); every failure is a `VodError`.
+
+        For a call that `changes` something (an idempotent PUT), a failure after any
+        attempt that may have reached VOD is `VodOutcomeUnknown`, never a plain failure.
+        """
         url = self._prefix + path
         if query:
             url += "?" + "&".join(
@@ -202,51 +282,62 @@ class VodClient:
             )
         content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
-        started = time.monotonic()
-        retry = 0
-        waited = 0.0
-        while True:
-            # Time spent so far: the clock, or the waits if the sleep was made instant.
-            spent = max(time.monotonic() - started, waited)
-            remaining = self._retry.budget_s - spent
-            timeout: Any = (
-                httpx.Timeout(max(remaining, 0.01)) if remaining < self._timeout_s
-                else httpx.USE_CLIENT_DEFAULT
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            stop=self._retry.stop(),
+            wait=self._retry.wait(),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._before_retry(method, path, state),
+            reraise=True,
+        )
+        maybe_sent = False
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    remaining = self._retry.budget_s - self._retry.spent_s(attempt.retry_state)
+                    timeout: Any = (
+                        httpx.Timeout(max(remaining, 0.01)) if remaining < self._timeout_s
+                        else httpx.USE_CLIENT_DEFAULT
+                    )
+                    try:
+                        return await self._send_once(method, path, url, content, headers,
+                                                     timeout)
+                    except VodError as error:
+                        maybe_sent = maybe_sent or (changes and may_have_reached_vod(error))
+                        raise
+        except VodError as error:
+            if maybe_sent:
+                raise VodOutcomeUnknown(
+                    f"{method} {path}: VOD did not confirm the change ({error.message})",
+                    request_id=error.request_id,
+                ) from error
+            raise
+        raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
+
+    async def _send_once(
+        self, method: str, path: str, url: str, content: bytes | None,
+        headers: dict[str, str] | None, per_try: Any,
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(
+                method, url, content=content, headers=headers, timeout=per_try
             )
-            response: httpx.Response | None = None
-            try:
-                response = await self._http.request(
-                    method, url, content=content, headers=headers, timeout=timeout
-                )
-            except VodStatusError as exc:  # the auth flow's own call (IAM) failed
-                if not retryable_status(exc.status_code):
-                    raise
-                error: VodError = exc
-                cause: BaseException = exc
-            except _RETRYABLE_ERRORS as exc:
-                error = VodConnectionError(f"{method} {path} failed: {_describe(exc)}")
-                cause = exc
-            else:
-                if response.is_success:
-                    return response
-                error = VodStatusError.from_response(response)
-                if not retryable_status(response.status_code):
-                    raise error
-                cause = error
-            wait = self._retry.wait_for(retry, response)
-            spent = max(time.monotonic() - started, waited)
-            if retry >= self._retry.max_retries or spent + wait >= self._retry.budget_s:
-                if error is cause:
-                    raise error
-                raise error from cause
-            retry += 1
-            metrics.VOD_RETRIES.inc()
-            log.warning(
-                "VOD %s %s: %s; retry %d of %d in %.2f s",
-                method, path, error.message, retry, self._retry.max_retries, wait,
-            )
-            await self._sleep(wait)
-            waited += wait
+        except _TRANSPORT_ERRORS as exc:
+            raise VodConnectionError(f"{method} {path} failed: {_describe(exc)}") from exc
+        if response.is_success:
+            return response
+        error = VodStatusError.from_response(response)
+        error.retry_after_s = _retry_after_s(response)
+        raise error
+
+    def _before_retry(self, method: str, path: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        metrics.VOD_RETRIES.inc()
+        log.warning(
+            "VOD %s %s: %s; retry %d of %d in %.2f s",
+            method, path, getattr(error, "message", error), state.attempt_number,
+            self._retry.max_retries, state.upcoming_sleep,
+        )
 
 
 def search_words(text: str) -> str:

@@ -6,6 +6,7 @@
     │   │   └── SnapshotNotListed     … or not one of the snapshots VOD lists for its asset
     │   └── InvalidAssetId        the argument is not an asset id
     ├── VodConnectionError        timeouts and connection failures, after the retries
+    ├── VodOutcomeUnknown         a change was sent (or may have been), VOD never confirmed
     └── VodStatusError            VOD or its gateway answered 4xx/5xx: status, code, error_msg
         ├── AuthenticationFailed  401, APIGW.0301/0307, IAM refused the password
         ├── PermissionDenied      403
@@ -83,8 +84,25 @@ class VodConnectionError(VodError):
     explanation = "The video service did not answer in time. Try again in a minute."
 
 
+class VodOutcomeUnknown(VodError):
+    """A change may have reached VOD, which never confirmed it: it may or may not be live.
+
+    Raised for a PUT whose last attempt failed after an attempt that may have been
+    received (a timeout or lost connection after sending, a gateway timeout). Not a
+    failure: the cover may have changed, and sending the same change again is safe.
+    """
+
+    explanation = (
+        "The video service did not confirm the change, so it may already be live. Check "
+        "the video's cover; trying again is safe (setting the same cover twice changes "
+        "nothing)."
+    )
+
+
 class VodStatusError(VodError):
-    """VOD answered with an error status."""
+    """VOD answered with an error status; `retry_after_s` is its `Retry-After`, if any."""
+
+    retry_after_s: float | None = None
 
     def __init__(
         self,

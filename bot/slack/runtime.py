@@ -1,0 +1,100 @@
+"""`Runtime`: what the Slack listeners share, and the tasks a shutdown must finish.
+
+Listeners `ack()` at once and hand the slow work to `Runtime.spawn`, which tracks each
+task so that a shutdown (`drain`) leaves nobody waiting: within `DRAIN_TIMEOUT_S` the work
+under way finishes; what is still running then is cancelled, and each cancelled task gets
+`FINAL_WORD_S` more to record its change (`unknown` once VOD may have acted, `failed`
+before) and to tell its user so (`Stopped`, or the guard's own "restarting" message).
+
+Together with uvicorn's graceful timeout (`bot.web.GRACEFUL_SHUTDOWN_S`) a shutdown fits
+in `SHUTDOWN_BUDGET_S`, inside the usual 30 s between SIGTERM and SIGKILL (Heroku,
+Kubernetes); a test holds the sum to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot import observe
+from bot.config import Settings
+from bot.covers import CoverService
+from bot.slack import blocks
+from bot.slack.delivery import ResponseUrl
+from bot.slack.errors import describe_error
+from bot.vod.errors import VodError
+
+log = logging.getLogger(__name__)
+
+#: How long a shutdown waits for the work under way before cancelling it.
+DRAIN_TIMEOUT_S = 15.0
+#: How long a cancelled task has to record its change and send its last message.
+FINAL_WORD_S = 3.0
+#: SIGTERM to exit at the latest: uvicorn's grace + the drain + the final words.
+SHUTDOWN_BUDGET_S = 25.0
+
+
+class Stopped(asyncio.CancelledError):
+    """Cancelled at shutdown, and the work already told its user how things stand."""
+
+
+@dataclass
+class Runtime:
+    """What the listeners share: settings, the cover service and the tasks under way."""
+
+    settings: Settings
+    covers: CoverService
+    http: aiohttp.ClientSession | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def response_url(self, url: str | None) -> ResponseUrl:
+        return ResponseUrl(url, session=self.http)
+
+    def spawn(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl, *, replace: bool) -> None:
+        """Run `work` after the acknowledgement; its errors are reported through `reply`."""
+        trace = observe.hand_off()
+        task = asyncio.get_running_loop().create_task(
+            self._guard(work, reply, replace, trace)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
+        """Wait for the work under way (at most `grace_s`); cancel what is left, and give
+        it `FINAL_WORD_S` to record its change and answer its user."""
+        if not self._tasks:
+            return
+        log.info("waiting for %d Slack task(s) to finish", len(self._tasks))
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
+        if not pending:
+            return
+        log.warning("stopping %d Slack task(s) still running at shutdown", len(pending))
+        for task in pending:
+            task.cancel()
+        _, silent = await asyncio.wait(pending, timeout=FINAL_WORD_S)
+        for task in silent:
+            task.cancel()
+        if silent:
+            log.warning("%d stopped task(s) could not send their last message", len(silent))
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _guard(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl,
+                     replace: bool, trace: observe.SlackTrace | None) -> None:
+        try:
+            await work
+        except asyncio.CancelledError as stopped:
+            observe.note(outcome="error", error_code="CANCELLED")
+            if not isinstance(stopped, Stopped):
+                await reply.send(blocks.restarting(), replace=replace)
+            raise
+        except Exception as error:
+            code = error.code if isinstance(error, VodError) else None
+            observe.note(outcome="error", error_code=code or type(error).__name__)
+            await reply.send(describe_error(error), replace=replace)
+        finally:
+            observe.finish(trace)
