@@ -7,7 +7,8 @@
     setcover-bot history ASSET_ID     the last changes of an asset from the audit store
     setcover-bot check                check settings, credentials, VOD, the store and Slack
 
-Exit status: 0 on success, 1 when VOD or the store refused, 2 for bad input or settings.
+Exit status: 0 on success, 1 when VOD or the store refused, 2 for bad input or settings,
+3 when VOD did not confirm a change (it may be live; running it again is safe).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.covers import (
     Failed,
     NotRecorded,
     Outcome,
+    Unknown,
     open_services,
 )
 from bot.logs import configure_logging
@@ -44,7 +46,7 @@ from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
@@ -257,6 +259,10 @@ def _report(outcome: Outcome) -> int:
             return EXIT_OK
         case Failed():
             return _vod_failure(outcome.error)
+        case Unknown():
+            print(f"unknown: VOD did not confirm the new cover of {outcome.asset_id}: "
+                  f"{_describe_vod_error(outcome.error)}", file=sys.stderr)
+            return EXIT_UNKNOWN
         case Busy():
             print(f"error: another cover change of {outcome.pending.asset_id} is in progress; "
                   "try again in a minute.", file=sys.stderr)

@@ -34,8 +34,10 @@ from bot.slack.request import Refused, SignedBody, SlackRequest
 
 log = logging.getLogger(__name__)
 
-#: Seconds uvicorn gives open connections on SIGTERM before the lifespan drains tasks.
-GRACEFUL_SHUTDOWN_S = 20
+#: Seconds uvicorn gives open connections on SIGTERM before the lifespan drains tasks
+#: (Slack's requests are acknowledged at once); with the drain it fits in 25 s, see
+#: `bot.slack.runtime`.
+GRACEFUL_SHUTDOWN_S = 5
 
 
 class SlackEventsHandler(AsyncSlackRequestHandler):

@@ -109,6 +109,22 @@ def test_vod_refusal_prints_code_explanation_and_request_id(
     assert line.split()[3:5] == ["failed", "VOD.10062"]
 
 
+def test_set_cover_that_vod_never_confirms_is_unknown_with_its_own_exit_status(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    fake_vod.fail("/asset/cover", status=504, times=10)  # the gateway gave up waiting
+
+    result = run_cli("set-cover", snapshot_url(KEYNOTE, "sample", 0),
+                     env=env | {"VOD_MAX_RETRIES": "1"}, cwd=tmp_path)
+
+    assert result.returncode == 3, result.stderr
+    assert "did not confirm" in result.stderr and "may already be live" in result.stderr
+    assert "not changed" not in result.stderr
+    history = run_cli("history", KEYNOTE, env=env, cwd=tmp_path)
+    [line] = history.stdout.splitlines()
+    assert line.split()[3] == "unknown"
+
+
 def test_check_reports_each_step(
     fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -30,6 +30,10 @@ class ThreadedServer:
         asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
         return self
 
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` on the server's loop (from any thread)."""
+        self._loop.call_soon_threadsafe(callback)
+
     def stop(self) -> None:
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)

@@ -15,6 +15,7 @@ The same server answers IAM, so `IAM_ENDPOINT` is `fake_vod.url` too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -152,6 +153,12 @@ class FakeVod:
 
     def reset(self) -> None:
         with self.lock:
+            # Requests still sleeping through their latency belong to an earlier test:
+            # wake them (on the fake's loop) to end without effect.
+            earlier = getattr(self, "_reset", None)
+            if earlier is not None:
+                self.server.call_soon(earlier.set)
+            self._reset = asyncio.Event()
             self.requests: list[Recorded] = []
             self.cover_changes: list[CoverChange] = []
             self.captures: list[Capture] = []
@@ -292,11 +299,17 @@ class FakeVod:
         )
         with self.lock:
             self.requests.append(record)
+            reset = self._reset
             delay = self.latency.get(record.path) or next(
                 (s for p, s in self.latency.items() if p == "*" or record.path.endswith(p)), 0.0
             )
         if delay:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reset.wait(), delay)
+        if reset.is_set():  # the test that sent it is over: no effect
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=500)
         with self.lock:
             fault = next((f for f in self.faults if f.matches(record.path)), None)
             if fault is not None:
