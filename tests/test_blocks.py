@@ -103,7 +103,7 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
                                           snapshot_hosts=HOSTS)))
     summaries = [AssetSummary(asset_id=f"a{n}", title=f"Video {n} <b>") for n in range(10)]
     out += [
-        ("search", blocks.search_results("launch", summaries)),
+        ("search", blocks.search_results("launch <!channel>", summaries)),
         ("search none", blocks.search_results("zzz", [])),
         ("history", blocks.history(ASSET_ID, [record(Status.SUCCEEDED, n=n) for n in range(10)],
                                    snapshot_hosts=HOSTS)),
@@ -122,7 +122,8 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
                                            snapshot_url=snap_url(1))),
         ("failure not listed", blocks.failure(asset_id=ASSET_ID, error=NOT_LISTED,
                                               snapshot_url=snap_url(1))),
-        ("denied", blocks.denied(reason="Ask in #video-leads.", user_id="U123")),
+        ("denied", blocks.denied(reason="Ask <!subteam^S0LEADS> in #video-leads.",
+                                 user_id="U123")),
         ("busy", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9", snapshot_url=snap_url(1))),
         ("not recorded", blocks.not_recorded(asset_id=ASSET_ID)),
         ("store unavailable", blocks.store_unavailable()),
@@ -313,3 +314,19 @@ def test_usage_escapes_what_the_user_typed() -> None:
     msg = blocks.usage("I did not understand `<!channel> & <@U1>`.")
     assert "<!channel>" not in json.dumps(msg)
     assert "&lt;!channel&gt; &amp; &lt;@U1&gt;" in msg["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize(("name", "msg"), every_message(), ids=lambda v: v if isinstance(v, str)
+                         else "")
+def test_no_fallback_text_holds_a_mention_it_did_not_mean(name: str, msg: dict[str, Any]) -> None:
+    """Slack reads `text` as mrkdwn: only the bot's own mentions may be in it."""
+    hostile = msg["text"].replace("<@U123>", "").replace("<!subteam^S0LEADS>", "")
+    assert "<!" not in hostile and "<#" not in hostile and "<http" not in hostile, name
+
+
+def test_titles_and_words_in_fallback_texts_are_escaped() -> None:
+    changed = blocks.changed_in_channel(user_id="U1", asset_id="a", asset_title="<!channel>",
+                                        snapshot_url=snap_url(0), request_id=None)
+    assert changed["text"].startswith("<@U1> set the cover of &lt;!channel&gt;.")
+    assert blocks.search_results("<!here> & co", [])["text"] == \
+        "No video title matches &lt;!here&gt; &amp; co"

@@ -170,9 +170,14 @@ def image(url: str, alt: str, *, title: str | None = None, block: str | None = N
     return out
 
 
-def message(text: str, blocks: list[dict[str, Any]]) -> Message:
-    """`text` is the notification and screen-reader fallback of the blocks."""
-    return {"text": shorten(text, 3000), "blocks": blocks}
+def message(text: str, blocks: list[dict[str, Any]], *, mrkdwn: bool = False) -> Message:
+    """`text` is the notification and screen-reader fallback of the blocks.
+
+    Slack reads it as mrkdwn too, so a title or a typed word holding `<!channel>` would
+    notify a channel: it is escaped here, unless the caller built it as mrkdwn (`mrkdwn`,
+    to keep a mention) and escaped what it put in.
+    """
+    return {"text": shorten(text if mrkdwn else esc(text), 3000), "blocks": blocks}
 
 
 # ---- usage ----------------------------------------------------------------------------
@@ -207,7 +212,7 @@ def usage(problem: str | None = None) -> Message:
     if problem:  # mrkdwn, but what the user typed in it may hold `<!channel>`: escaped
         blocks.append(section(f":warning: {esc(problem)}"))
     blocks += [section(USAGE), section(EXAMPLES)]
-    text = f"{esc(problem)} " if problem else ""
+    text = f"{problem} " if problem else ""
     return message(text + f"Usage: {COMMAND} <asset id> [at <times>] | <snapshot URL> | "
                    "search <words> | history <asset id> | help", blocks)
 
@@ -542,8 +547,8 @@ def changed_in_channel(
     if request_id:
         notes.append(f"VOD request id `{esc(request_id)}`")
     blocks.append(context(" · ".join(notes)))
-    return message(f"<@{user_id}> set the cover of {asset_title or asset_id}. {VOD_DELAY_NOTE}",
-                   blocks)
+    return message(f"<@{user_id}> set the cover of {esc(asset_title or asset_id)}. "
+                   f"{VOD_DELAY_NOTE}", blocks, mrkdwn=True)
 
 
 def confirmation(*, asset_id: str, asset_title: str) -> Message:
@@ -639,7 +644,7 @@ def denied(*, reason: str, user_id: str) -> Message:
         section(f":no_entry: You may not change video covers here. {reason}"),
         context(f"Your Slack user id is `{esc(user_id)}`: an admin can add it to "
                 "`SETCOVER_ALLOWED_USERS`."),
-    ])
+    ], mrkdwn=True)
 
 
 def duplicate(*, asset_id: str, status: Status, error_code: str | None = None) -> Message:
