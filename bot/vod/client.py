@@ -174,7 +174,7 @@ class VodClient:
         self._http = httpx.AsyncClient(
             auth=auth,
             timeout=httpx.Timeout(timeout_s),
-            limits=limits,
+            # httpx ignores `limits` when given a transport: the pool is the transport's.
             transport=MeasuredTransport(transport or AiohttpTransport(limits=limits)),
             headers={"Accept": "application/json", "User-Agent": "setcover-bot"},
             follow_redirects=False,
@@ -323,7 +323,7 @@ class VodClient:
                 method, url, content=content, headers=headers, timeout=per_try
             )
         except _TRANSPORT_ERRORS as exc:
-            raise VodConnectionError(f"{method} {path} failed: {_describe(exc)}") from exc
+            raise VodConnectionError.from_exception(f"{method} {path}", url, exc) from exc
         if response.is_success:
             return response
         error = VodStatusError.from_response(response)
@@ -432,12 +432,6 @@ def _retry_after_s(response: httpx.Response) -> float | None:
         return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
         return None
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return "no answer in time"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

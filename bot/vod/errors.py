@@ -5,7 +5,8 @@
     │   ├── SnapshotUrlError      the argument is not an allowed snapshot URL
     │   │   └── SnapshotNotListed     … or not one of the snapshots VOD lists for its asset
     │   └── InvalidAssetId        the argument is not an asset id
-    ├── VodConnectionError        timeouts and connection failures, after the retries
+    ├── VodConnectionError        no answer after the retries: timeout, unknown host,
+    │                             refused connection, TLS failure (`from_exception`)
     ├── VodOutcomeUnknown         a change was sent (or may have been), VOD never confirmed
     └── VodStatusError            VOD or its gateway answered 4xx/5xx: status, code, error_msg
         ├── AuthenticationFailed  401, APIGW.0301/0307, IAM refused the password
@@ -23,6 +24,9 @@ that is not JSON still gives an error with the status and a clear explanation.
 from __future__ import annotations
 
 import json
+import socket
+import ssl
+from collections.abc import Iterator
 from typing import ClassVar
 
 import httpx
@@ -81,7 +85,68 @@ class InvalidAssetId(InvalidArgument):
 
 
 class VodConnectionError(VodError):
+    """No answer from VOD or IAM; the message names the cause and what to check."""
+
     explanation = "The video service did not answer in time. Try again in a minute."
+
+    @classmethod
+    def from_exception(cls, doing: str, url: str, exc: BaseException) -> VodConnectionError:
+        """The error for `exc` (httpx's, aiohttp's or the socket's), raised doing `doing`.
+
+        httpx's aiohttp transport reports every failure to connect as a timeout, so the
+        cause is read from the exceptions chained under it.
+        """
+        target = _request_url(exc) or httpx.URL(url)
+        where = f"{target.host}:{target.port or (443 if target.scheme == 'https' else 80)}"
+        for cause in _chain(exc):
+            if isinstance(cause, socket.gaierror):
+                return cls(f"{doing} failed: cannot resolve host {target.host}. Check the "
+                           "host name in VOD_ENDPOINT (or IAM_ENDPOINT) and this machine's "
+                           "DNS.", explanation=_UNREACHABLE)
+            if isinstance(cause, ConnectionRefusedError):
+                return cls(f"{doing} failed: connection refused by {where}. Check the host "
+                           "and port in VOD_ENDPOINT (or IAM_ENDPOINT), and that no firewall "
+                           "or proxy is in the way.", explanation=_UNREACHABLE)
+            if isinstance(cause, ssl.SSLError):
+                # The innermost one is the ssl module's own, not a wrapper of it.
+                tls = [c for c in _chain(cause) if isinstance(c, ssl.SSLError)][-1]
+                reason = (getattr(tls, "verify_message", None) or getattr(tls, "reason", None)
+                          or str(tls))
+                return cls(f"{doing} failed: TLS failure with {where} ({reason}). Check that "
+                           "the endpoint is the service's https address, and this machine's "
+                           "CA certificates or TLS-inspecting proxy.", explanation=_UNREACHABLE)
+        os_errors = [c for c in _chain(exc) if isinstance(c, OSError)]
+        if all(isinstance(c, TimeoutError) for c in os_errors) and isinstance(
+            exc, httpx.TimeoutException | TimeoutError
+        ):
+            return cls(f"{doing} failed: no answer in time from {where}")
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return cls(f"{doing} failed: {detail}")
+
+
+_UNREACHABLE = ("The bot cannot reach the video service. An admin should check its VOD "
+                "settings (`setcover-bot check`).")
+
+
+def _request_url(exc: BaseException) -> httpx.URL | None:
+    """The URL of the request that failed (IAM's or VOD's), when httpx says."""
+    try:
+        return exc.request.url if isinstance(exc, httpx.RequestError) else None
+    except RuntimeError:  # an httpx error raised without its request
+        return None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what caused it, including the OSError aiohttp keeps as `os_error`."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [getattr(current, "os_error", None), current.__cause__, current.__context__]
 
 
 class VodOutcomeUnknown(VodError):
