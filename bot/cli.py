@@ -1,14 +1,17 @@
 """`setcover-bot`: serve Slack, or use the same client and store from a terminal.
 
     setcover-bot [serve]              run the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN)
+    setcover-bot check                try Slack, VOD and the store with these settings
+    setcover-bot search WORDS…        find videos by title: their asset ids
     setcover-bot snapshots ASSET_ID   show an asset's title, cover and snapshots
     setcover-bot set-cover URL        set a snapshot as its asset's cover (recorded as `cli`)
     setcover-bot capture ASSET_ID TIME…  new snapshots at those times (1:23, 83s, 1:02:03)
     setcover-bot history ASSET_ID     the last changes of an asset from the audit store
-    setcover-bot check                check settings, credentials, VOD, the store and Slack
 
-Exit status: 0 on success, 1 when VOD or the store refused, 2 for bad input or settings,
-3 when VOD did not confirm a change (it may be live; running it again is safe).
+Each subcommand is one `Subcommand` in `COMMANDS`: its `--help` text, its arguments and
+the function that runs it. Exit status: 0 on success, 1 when VOD, Slack or the store
+refused, 2 for bad input or settings, 3 when VOD did not confirm a change (it may be
+live; running it again is safe).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.check import Verdict, run_check
+from bot.config import ConfigError, Settings, load_settings, read_settings
 from bot.covers import (
     Actor,
     BadTimes,
@@ -47,23 +53,41 @@ from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+Runner = Callable[[argparse.Namespace], int]
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+SETTINGS_HELP = """\
+Settings come from the environment and from a .env file in the working directory
+(.env.example lists them all; --env-file reads another file). Variables set in the
+environment win over the file."""
+EXIT_HELP = """\
+exit status:
+  0  done
+  1  VOD, Slack or the audit store refused or could not be reached (the reason, VOD's
+     error code and request id are printed)
+  2  bad arguments or settings (every bad variable is named at once)
+  3  VOD did not confirm a change: it may be live; running the command again is safe"""
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `setcover-bot` subcommand: what `--help` says, its arguments, what runs."""
+
+    run: Runner
+    summary: str
+    description: str
+    arguments: Callable[[argparse.ArgumentParser], object] = lambda parser: None
+    exit_help: str = EXIT_HELP
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    command = COMMANDS[args.command or "serve"]
     try:
-        settings = load_settings()
+        return command.run(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings)
-    command: str = args.command or "serve"
-    if command == "serve":
-        return _serve(settings)
-    runner: Command = _COMMANDS[command]
-    try:
-        return asyncio.run(runner(settings, args))
     except KeyboardInterrupt:
         return EXIT_REFUSED
 
@@ -71,29 +95,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="setcover-bot",
-        description="Set a Huawei Cloud VOD video's cover from Slack or from a terminal.",
+        description="Set a Huawei Cloud VOD video's cover from Slack or from a terminal. "
+                    "Without a command: serve.",
+        epilog=f"{SETTINGS_HELP}\n\n{EXIT_HELP}\n\n"
+               "`setcover-bot COMMAND --help` describes each command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--env-file", metavar="FILE", type=Path,
+        help="read settings from FILE instead of ./.env (the environment still wins)",
+    )
+    parser.set_defaults(env_file=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("serve", help="run the Slack app (the default)")
-    snapshots = sub.add_parser("snapshots", help="show an asset's snapshots")
-    snapshots.add_argument("asset_id")
-    set_cover = sub.add_parser("set-cover", help="set a snapshot URL as its asset's cover")
-    set_cover.add_argument("snapshot_url")
-    capture = sub.add_parser("capture", help="new snapshots of an asset at chosen times")
-    capture.add_argument("asset_id")
-    capture.add_argument("times", nargs="+", metavar="TIME", help="1:23, 83s or 1:02:03")
-    history = sub.add_parser("history", help="the last cover changes of an asset")
-    history.add_argument("asset_id")
-    sub.add_parser("check", help="check settings, credentials, VOD, the store and Slack")
+    for name, command in COMMANDS.items():
+        command.arguments(sub.add_parser(
+            name, help=command.summary, description=command.description,
+            epilog=f"{SETTINGS_HELP}\n\n{command.exit_help}", parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        ))
     return parser
 
 
-def _serve(settings: Settings) -> int:
-    try:
-        settings.require_slack()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_USAGE
+def _settings(args: argparse.Namespace, *, serving: bool = False) -> Settings:
+    """The settings for this run (`ConfigError` names every bad one); logging set up."""
+    settings = load_settings(serving=serving, _env_file=_env_file(args))
+    configure_logging(settings)
+    return settings
+
+
+def _env_file(args: argparse.Namespace) -> Path:
+    env_file: Path | None = args.env_file
+    if env_file is not None and not env_file.is_file():
+        raise ConfigError({"--env-file": f"{env_file} is not a file"})
+    return env_file or Path(".env")
+
+
+def _with_settings(command: Command) -> Runner:
+    """A subcommand that reads the settings, then runs `command` on an event loop."""
+
+    def run(args: argparse.Namespace) -> int:
+        return asyncio.run(command(_settings(args), args))
+
+    return run
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args, serving=True)
     # The store is migrated here first so that an unreachable database is one clear line,
     # not the server's start-up traceback; the server's own migration is then a no-op.
     try:
@@ -213,42 +261,31 @@ async def _history(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _check(settings: Settings, args: argparse.Namespace) -> int:
-    print(f"ok    settings: VOD {settings.vod_endpoint}, project {settings.vod_project_id}, "
-          f"auth {settings.auth_mode.value}")
-    failures = 0
+def _check(args: argparse.Namespace) -> int:
+    # Bad VOD or store settings stop here with every bad variable, Slack's too; with those
+    # right, whatever Slack lacks is reported among the findings.
+    settings, problems = read_settings(_env_file=_env_file(args))
+    if problems:
+        raise ConfigError(problems | settings.slack_problems())
+    configure_logging(settings)
+    findings = asyncio.run(run_check(settings))
+    for finding in findings:
+        print(finding)
+    return EXIT_OK if all(f.verdict is Verdict.OK for f in findings) else EXIT_REFUSED
+
+
+async def _search(settings: Settings, args: argparse.Namespace) -> int:
+    words = " ".join(args.words)
     async with VodClient.from_settings(settings) as vod:
         try:
-            total = await vod.count_assets()
-            print(f"ok    VOD: {settings.auth_mode.value} credentials accepted, "
-                  f"{total} asset(s) in the library")
+            found = await vod.search_assets(words)
         except VodError as exc:
-            failures += 1
-            print(f"FAIL  VOD: {_describe_vod_error(exc)}")
-    try:
-        async with _migrated_store(settings) as store:
-            await store.ping()
-        print("ok    audit store: reachable and migrated")
-    except StoreUnavailable as exc:
-        failures += 1
-        print(f"FAIL  audit store: {exc}")
-    slack_problems = settings.slack_problems()
-    if slack_problems:
-        failures += 1
-        for name, why in slack_problems.items():
-            print(f"FAIL  Slack: {name}: {why}")
-    else:
-        print("ok    Slack: settings present" + (" (Socket Mode)" if settings.socket_mode else ""))
-    return EXIT_REFUSED if failures else EXIT_OK
-
-
-_COMMANDS: dict[str, Command] = {
-    "snapshots": _snapshots,
-    "set-cover": _set_cover,
-    "capture": _capture,
-    "history": _history,
-    "check": _check,
-}
+            return _vod_failure(exc)
+    if not found:
+        print(f"No video matches {words!r}.")
+    for asset in found:
+        print(f"{asset.asset_id}  {asset.title}")
+    return EXIT_OK
 
 
 def _report(outcome: Outcome) -> int:
@@ -297,6 +334,74 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _asset_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("asset_id", metavar="ASSET_ID",
+                        help="a VOD asset id (32 letters and digits; `search` finds them)")
+
+
+def _snapshot_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("snapshot_url", metavar="URL",
+                        help="a snapshot URL as `snapshots` lists it, https://…/asset/"
+                             "<asset_id>/snapshot/…jpg, on a host of VOD_SNAPSHOT_HOSTS")
+
+
+def _capture_arguments(parser: argparse.ArgumentParser) -> None:
+    _asset_id(parser)
+    parser.add_argument("times", metavar="TIME", nargs="+",
+                        help="a time in the video: 1:23, 83s or 1:02:03")
+
+
+def _words(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("words", metavar="WORDS", nargs="+",
+                        help="words of the title or description (under 128 characters)")
+
+
+#: The subcommands, in the order `--help` lists them.
+COMMANDS: dict[str, Subcommand] = {
+    "serve": Subcommand(
+        _serve, "run the Slack app (the default)",
+        "Run the Slack app: in Socket Mode when SLACK_APP_TOKEN is set, else over HTTP on "
+        "$PORT (POST /slack/events, GET /healthz, GET /readyz). Needs the Slack settings "
+        "as well as VOD's; stops cleanly on SIGTERM or Ctrl-C.",
+    ),
+    "check": Subcommand(
+        _check, "try Slack, VOD and the audit store with these settings",
+        "Try every part with these settings, changing nothing: Slack's auth.test with the "
+        "bot token (workspace, bot user, missing scopes), the app token (Socket Mode), the "
+        "allowed user groups, one read-only VOD call, the audit store. One line a part.",
+        exit_help="exit status:\n  0  every part works\n  1  a part failed (its line says "
+                  "FAIL, and what to check)\n  2  bad settings (every bad variable is named)",
+    ),
+    "search": Subcommand(
+        _with_settings(_search), "find videos by title: their asset ids",
+        "Search the VOD library by title or description and print up to ten matches, "
+        "one a line: asset id, title.", _words,
+    ),
+    "snapshots": Subcommand(
+        _with_settings(_snapshots), "show an asset's title, current cover and snapshots",
+        "Print a video's title, asset id and current cover, then each snapshot (kind, "
+        "offset, URL) in offset order: the URLs `set-cover` takes.", _asset_id,
+    ),
+    "set-cover": Subcommand(
+        _with_settings(_set_cover), "set a snapshot as its video's cover",
+        "Set the snapshot at URL as its video's cover. Recorded in the audit store with "
+        "source `cli` and your login name; the Slack policy (SETCOVER_ALLOWED_*) does not "
+        "apply to a terminal.", _snapshot_url,
+    ),
+    "capture": Subcommand(
+        _with_settings(_capture), "new snapshots of a video at chosen times",
+        "Ask VOD for snapshots of a video at the times given, wait for them (bounded) and "
+        "print each new one: offset and URL, ready for `set-cover`. Recorded in the audit "
+        "store with source `cli`.", _capture_arguments,
+    ),
+    "history": Subcommand(
+        _with_settings(_history), "the last cover changes of a video",
+        "Print the last 10 recorded cover changes of a video, newest first: when, outcome "
+        "(and VOD's error code), who, from where, which snapshot.", _asset_id,
+    ),
+}
 
 
 if __name__ == "__main__":

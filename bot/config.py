@@ -1,13 +1,15 @@
 """Settings from the environment or a `.env` file, checked once at start-up.
 
-Every variable of DESIGN.md's table lives here. A bad configuration stops the program with
-one message that names every bad variable and what it expects (`ConfigError`), so an
-operator fixes everything in one go instead of one restart per mistake.
+Every variable of the README's settings table lives here. A bad configuration stops the
+program with one message that names every bad variable and what it expects (`ConfigError`),
+so an operator fixes everything in one go instead of one restart per mistake. A value still
+holding its example from `.env.example` counts as bad, with where to find the real one.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -22,13 +24,64 @@ DATABASE_SCHEMES = frozenset({
 })
 
 
+#: Hosts on which `http://` is accepted: a stand-in on this machine (the tests' fakes,
+#: `setcover-bot demo-vod`). Anything else must be https, as Huawei Cloud and Slack are.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+#: The example values `.env.example` ships with, by variable, and where the real value is.
+#: tests/test_config.py checks this table against the file.
+EXAMPLE_VALUES: dict[str, tuple[str, str]] = {
+    "SLACK_BOT_TOKEN": ("xoxb-your-bot-token", "the Bot User OAuth Token on your Slack "
+                        "app's OAuth & Permissions page (install the app first)"),
+    "SLACK_SIGNING_SECRET": ("your-signing-secret",
+                             "the Signing Secret on your Slack app's Basic Information page"),
+    "SLACK_APP_TOKEN": ("xapp-your-app-token", "an app-level token with connections:write, "
+                        "made on your Slack app's Basic Information page"),
+    "VOD_PROJECT_ID": ("your-project-id", "the project id of your VOD region, in the Huawei "
+                       "Cloud console under My Credentials → API Credentials"),
+    "VOD_AK": ("your-access-key", "an access key id, made in the Huawei Cloud console under "
+               "My Credentials → Access Keys"),
+    "VOD_SK": ("your-secret-key", "the secret access key of VOD_AK (in the credentials.csv "
+               "downloaded with it)"),
+    "IAM_DOMAIN": ("your-account-name", "the account name shown under My Credentials"),
+    "IAM_USERNAME": ("your-iam-user", "the IAM user the bot signs in as"),
+    "IAM_PASSWORD": ("your-iam-password", "that IAM user's password"),
+    "SETCOVER_ALLOWED_USERS": ("U012ABCDEF,U034GHIJKL", "your own Slack member id (in Slack: "
+                               "your profile → ⋮ → Copy member ID), or remove the line and "
+                               "use another SETCOVER_ALLOWED_* rule"),
+    "SETCOVER_ALLOWED_USERGROUPS": ("S0123VIDEO", "the id (S…) of a user group of yours"),
+    "SETCOVER_ALLOWED_CHANNELS": ("C0123COVERS", "a channel id (C…, at the bottom of the "
+                                  "channel's details)"),
+    "SETCOVER_ALLOWED_TEAMS": ("T0123ABCD", "your workspace id (T…)"),
+}
+_SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                    "SETCOVER_ALLOWED_USERS", "SETCOVER_ALLOWED_USERGROUPS",
+                    "SETCOVER_ALLOWED_CHANNELS", "SETCOVER_ALLOWED_TEAMS")
+
+
 class ConfigError(Exception):
     """The configuration cannot work; `problems` maps each variable to what it expects."""
 
     def __init__(self, problems: dict[str, str]) -> None:
         self.problems = problems
         lines = [f"  {name}: {why}" for name, why in problems.items()]
-        super().__init__("Configuration is not usable:\n" + "\n".join(lines))
+        super().__init__(
+            "Configuration is not usable:\n" + "\n".join(lines)
+            + "\nSet these in .env (see .env.example) or the environment, then run again."
+        )
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+class LogFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class AuthMode(enum.StrEnum):
@@ -82,8 +135,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///setcover.db"
     port: int = Field(default=3000, ge=1, le=65535)
-    log_level: str = "INFO"
-    log_format: str = "text"
+    log_level: LogLevel = LogLevel.INFO
+    log_format: LogFormat = LogFormat.TEXT
 
     @field_validator(
         "vod_snapshot_hosts",
@@ -129,20 +182,15 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("log_level")
+    @field_validator("log_level", mode="before")
     @classmethod
-    def _known_level(cls, value: str) -> str:
-        level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-        return level
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("log_format")
+    @field_validator("log_format", mode="before")
     @classmethod
-    def _known_format(cls, value: str) -> str:
-        if value.lower() not in {"text", "json"}:
-            raise ValueError("expected `text` or `json`")
-        return value.lower()
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def auth_mode(self) -> AuthMode:
@@ -198,7 +246,9 @@ class Settings(BaseSettings):
                 )
         if not self.vod_snapshot_hosts:
             problems["VOD_SNAPSHOT_HOSTS"] = "at least one host pattern is required"
-        return problems
+        return problems | self._example_values(
+            name for name in EXAMPLE_VALUES if name not in _SLACK_VARIABLES
+        )
 
     def slack_problems(self) -> dict[str, str]:
         """What keeps the Slack app from serving, by environment variable."""
@@ -220,19 +270,40 @@ class Settings(BaseSettings):
             problem = _url_problem(self.slack_api_url)
             if problem:
                 problems["SLACK_API_URL"] = problem
-        return problems
-
-    def require_slack(self) -> None:
-        problems = self.slack_problems()
-        if problems:
-            raise ConfigError(problems)
+        return problems | self._example_values(_SLACK_VARIABLES)
 
     def _any_set(self, names: tuple[str, ...]) -> bool:
         return any(getattr(self, name) is not None for name in names)
 
+    def _example_values(self, names: Iterable[str]) -> dict[str, str]:
+        """The variables among `names` still holding their example from `.env.example`."""
+        problems = {}
+        for name in names:
+            example, where = EXAMPLE_VALUES[name]
+            value = getattr(self, name.lower())
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            values = set(value) if isinstance(value, list) else {value}
+            if values & set(example.split(",")):
+                problems[name] = f"still the example from .env.example; yours is {where}"
+        return problems
 
-def load_settings(**overrides: Any) -> Settings:
+
+def load_settings(*, serving: bool = False, **overrides: Any) -> Settings:
     """Read the settings; every bad variable, malformed or inconsistent, in one `ConfigError`.
+
+    `serving`: the Slack settings must be usable too (`serve`), named in the same message.
+    """
+    settings, problems = read_settings(**overrides)
+    if serving:
+        problems |= settings.slack_problems()
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def read_settings(**overrides: Any) -> tuple[Settings, dict[str, str]]:
+    """The settings and, by variable, what keeps the VOD commands from working.
 
     Malformed values are put back to their defaults for a second read so that the checks
     across variables still run and the operator sees every problem at once.
@@ -250,19 +321,24 @@ def load_settings(**overrides: Any) -> Settings:
             if name.lower() in Settings.model_fields
         }
         settings = Settings(**{**overrides, **defaults})
-    problems = {**settings.vod_problems(), **problems}
-    if problems:
-        raise ConfigError(problems)
-    return settings
+    return settings, {**settings.vod_problems(), **problems}
 
 
 def _url_problem(value: str) -> str | None:
+    """Why `value` is not a usable service URL: https, or http on this machine only."""
     if not value:
         return "required: an https:// URL"
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return f"expected an http(s) URL, got {value[:80]!r}"
-    return None
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if host and parts.scheme == "https":
+        return None
+    if host and parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    return (f"expected an https:// URL (http:// only for a stand-in on 127.0.0.1 or "
+            f"localhost), got {value[:80]!r}")
 
 
 def _is_token(value: str) -> bool:

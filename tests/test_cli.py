@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import socket
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
+from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
 from tests.processes import run_cli
+from tests.slack_requests import BOT_TOKEN
+
+ROOT = Path(__file__).resolve().parents[1]
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 
@@ -125,16 +135,156 @@ def test_set_cover_that_vod_never_confirms_is_unknown_with_its_own_exit_status(
     assert line.split()[3] == "unknown"
 
 
-def test_check_reports_each_step(
-    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+APP_TOKEN = "xapp-1-A0APP-fake-app-token"
+
+
+@pytest.fixture
+def slack_env(fake_slack: FakeSlack) -> dict[str, str]:
+    """Socket Mode settings against the fake Slack, with a user and a group allowed."""
+    fake_slack.usergroups = {"S0EDITORS": ["U1", "U2"]}
+    return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": fake_slack.api_url, "SETCOVER_ALLOWED_USERS": "U0ME",
+            "SETCOVER_ALLOWED_USERGROUPS": "S0EDITORS"}
+
+
+def lines_of(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return result.stdout.splitlines()
+
+
+def test_check_says_what_slack_vod_and_the_store_answered(
+    fake_vod: FakeVod, fake_slack: FakeSlack, env: dict[str, str],
+    slack_env: dict[str, str], tmp_path: Path,
 ) -> None:
-    result = run_cli("check", env=env | {"SLACK_BOT_TOKEN": "xoxb-1",
-                                         "SLACK_SIGNING_SECRET": "s"}, cwd=tmp_path)
+    result = run_cli("check", env=env | slack_env, cwd=tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["ok"] * 4
-    assert "aksk credentials accepted, 2 asset(s)" in result.stdout
-    assert [r.method for r in fake_vod.api_requests] == ["GET"]
+    lines = lines_of(result)
+    assert all(line.startswith("ok ") for line in lines), lines
+    text = result.stdout
+    assert "aksk credentials accepted" in text and "2 asset(s)" in text
+    assert "workspace Video Team (T1), bot user @setcover (UBOT)" in text
+    assert "commands, usergroups:read" in text
+    assert "app token accepted" in text and "user group S0EDITORS: 2 member(s)" in text
+    assert "audit store: reachable and migrated" in text
+    [auth] = fake_slack.api_calls("auth.test")
+    assert auth.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+    [connections] = fake_slack.api_calls("apps.connections.open")
+    assert connections.headers["Authorization"] == f"Bearer {APP_TOKEN}"
+    [group] = fake_slack.api_calls("usergroups.users.list")
+    assert group.body["usergroup"] == "S0EDITORS"
+    [vod_call] = fake_vod.api_requests
+    assert vod_call.method == "GET" and vod_call.path.endswith("/asset/list")
+    assert fake_vod.cover_changes == [] and result.stderr == ""
+
+
+def test_check_names_the_scopes_the_bot_lacks(
+    fake_slack: FakeSlack, env: dict[str, str], slack_env: dict[str, str], tmp_path: Path
+) -> None:
+    fake_slack.bot_scopes = ["commands"]
+
+    result = run_cli("check", env=env | slack_env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    failures = [line for line in lines_of(result) if line.startswith("FAIL")]
+    assert failures == [
+        "FAIL  Slack: the bot lacks the scope(s) usergroups:read: add them under OAuth & "
+        "Permissions → Scopes (as in manifest.yaml), then reinstall the app",
+        "FAIL  Slack: user group S0EDITORS cannot be read (missing_scope): check "
+        "SETCOVER_ALLOWED_USERGROUPS and the usergroups:read scope",
+    ]
+
+
+@pytest.mark.parametrize(("refused", "expected"), [
+    ("token_error", "FAIL  Slack: SLACK_BOT_TOKEN refused: invalid_auth: Slack does not know "
+                    "this token: copy it again"),
+    ("app_token_error", "FAIL  Slack: SLACK_APP_TOKEN refused: invalid_auth: Slack does not "
+                        "know this token: copy it again"),
+])
+def test_check_says_which_token_slack_refused_without_showing_it(
+    fake_slack: FakeSlack, env: dict[str, str], slack_env: dict[str, str], tmp_path: Path,
+    refused: str, expected: str,
+) -> None:
+    setattr(fake_slack, refused, "invalid_auth")
+
+    result = run_cli("check", env=env | slack_env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert [line for line in lines_of(result) if line.startswith("FAIL")] == [
+        expected + (" (an app-level token with connections:write; Socket Mode on)"
+                    if refused == "app_token_error" else "")
+    ]
+    assert BOT_TOKEN not in result.stdout + result.stderr
+    assert APP_TOKEN not in result.stdout + result.stderr
+
+
+def test_check_without_slack_settings_still_checks_vod_and_the_store(
+    fake_vod: FakeVod, fake_slack: FakeSlack, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("check", env=env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    lines = lines_of(result)
+    assert [line.split(":")[0] for line in lines] == [
+        "ok    settings", "ok    VOD", "ok    audit store", "FAIL  Slack", "FAIL  Slack",
+    ]
+    assert "SLACK_BOT_TOKEN: required" in lines[3] and "SLACK_SIGNING_SECRET" in lines[4]
+    assert fake_slack.calls == []
+
+
+def test_check_with_bad_settings_names_every_variable_vod_and_slack(tmp_path: Path) -> None:
+    result = run_cli("check", env={}, cwd=tmp_path)
+
+    assert result.returncode == 2 and result.stdout == ""
+    named = [line.split(":")[0].strip() for line in result.stderr.splitlines()[1:-1]]
+    assert named == ["VOD_ENDPOINT", "VOD_PROJECT_ID", "VOD_AK", "SLACK_BOT_TOKEN",
+                     "SLACK_SIGNING_SECRET"]
+
+
+def test_check_says_a_wrong_project_is_the_setting_to_look_at(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("check", env=env | {"VOD_PROJECT_ID": "0" * 32}, cwd=tmp_path)
+
+    assert result.returncode == 1
+    [vod] = [line for line in lines_of(result) if line.startswith("FAIL  VOD")]
+    assert "APIGW.0306" in vod and "VOD_PROJECT_ID" in vod and "vod:asset:list" in vod
+
+
+@pytest.mark.parametrize(("endpoint", "cause"), [
+    ("http://127.0.0.1:1", "connection refused by 127.0.0.1:1"),
+    ("https://vod.no-such-region.invalid", "cannot resolve host vod.no-such-region.invalid"),
+])
+def test_a_wrong_endpoint_reads_as_its_cause_not_as_an_outage(
+    env: dict[str, str], tmp_path: Path, endpoint: str, cause: str
+) -> None:
+    settings = env | {"VOD_ENDPOINT": endpoint, "VOD_MAX_RETRIES": "0"}
+
+    result = run_cli("snapshots", KEYNOTE, env=settings, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert cause in result.stderr and "VOD_ENDPOINT" in result.stderr
+    assert "in time" not in result.stderr and "Try again" not in result.stderr
+
+
+def test_a_tls_failure_is_named(env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as plain:  # answers TLS with plain bytes
+        plain.bind(("127.0.0.1", 0))
+        plain.listen()
+        endpoint = f"https://127.0.0.1:{plain.getsockname()[1]}"
+        thread = threading.Thread(target=_answer_plainly, args=(plain,), daemon=True)
+        thread.start()
+        result = run_cli("snapshots", KEYNOTE, cwd=tmp_path,
+                         env=env | {"VOD_ENDPOINT": endpoint, "VOD_MAX_RETRIES": "0"})
+
+    assert result.returncode == 1
+    assert f"TLS failure with {endpoint.removeprefix('https://')}" in result.stderr
+
+
+def _answer_plainly(server: socket.socket) -> None:
+    connection, _ = server.accept()
+    with connection:
+        connection.recv(1024)
+        connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
 
 
 def test_check_names_refused_credentials_without_showing_the_secret(
@@ -147,6 +297,75 @@ def test_check_names_refused_credentials_without_showing_the_secret(
     assert "FAIL  VOD:" in result.stdout and "APIGW.0301" in result.stdout
     assert wrong_secret not in result.stdout + result.stderr
     assert fake_vod.api_requests[0].status == 401
+
+
+def test_search_prints_each_match_with_its_asset_id(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("search", "avatar", "behind", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert lines_of(result) == ["41cff636d5b12a51e7eb2838bbf45201  Avatar behind the scenes"]
+    [request] = fake_vod.api_requests
+    assert ("query_string", "avatar behind") in request.query
+
+
+def test_search_without_a_match_says_so(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("search", "nothing like it", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert lines_of(result) == ["No video matches 'nothing like it'."]
+
+
+@pytest.mark.parametrize("words", [[], ["x" * 200]])
+def test_search_refuses_no_words_or_too_many(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path, words: list[str]
+) -> None:
+    result = run_cli("search", *words, env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "WORDS" in result.stderr or "under 128" in result.stderr
+    assert fake_vod.requests == [] and "Traceback" not in result.stderr
+
+
+def test_terminal_commands_print_no_line_per_http_request(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("snapshots", KEYNOTE, env=env | {"LOG_LEVEL": "INFO"}, cwd=tmp_path)
+
+    assert result.returncode == 0 and result.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["serve", "check", "search", "snapshots", "set-cover",
+                                     "history"])
+def test_each_command_explains_itself_settings_and_exit_codes(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:  # argparse's way out of --help
+        main([command, "--help"])
+
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    text = " ".join(out.split())
+    assert ".env" in text and ".env.example" in text and "--env-file" in text
+    assert "exit status: 0" in text and " 1 " in text and " 2 " in text
+    for argument in re.findall(r"^  ([A-Z_]+)\s", out, re.MULTILINE):
+        assert re.search(rf"^  {argument}\s+\S", out, re.MULTILINE), argument
+
+
+def test_env_file_option_reads_another_file(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "demo.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+
+    result = run_cli("search", "keynote", "--env-file", "demo.env", env={}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Launch keynote" in result.stdout
+
+    missing = run_cli("search", "keynote", "--env-file", "nope.env", env={}, cwd=tmp_path)
+    assert missing.returncode == 2 and "nope.env is not a file" in missing.stderr
 
 
 def test_bad_settings_name_every_variable(tmp_path: Path) -> None:
@@ -165,6 +384,30 @@ def test_serve_without_slack_settings_says_what_is_missing(
 
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_serve_with_nothing_set_names_vod_and_slack_variables_at_once(tmp_path: Path) -> None:
+    result = run_cli("serve", env={}, cwd=tmp_path)
+
+    assert result.returncode == 2
+    for name in ("VOD_ENDPOINT", "VOD_PROJECT_ID", "VOD_AK", "SLACK_BOT_TOKEN",
+                 "SLACK_SIGNING_SECRET"):
+        assert f"  {name}: " in result.stderr
+
+
+def test_the_readme_start_line_on_a_copied_env_example_says_what_to_fill(
+    tmp_path: Path,
+) -> None:
+    """`cp -n .env.example .env && setcover-bot serve`, before filling anything in."""
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+
+    result = run_cli("serve", env={}, cwd=tmp_path)
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    for name in ("VOD_PROJECT_ID", "VOD_AK", "VOD_SK", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
+                 "SETCOVER_ALLOWED_USERS"):
+        assert f"  {name}: still the example from .env.example; yours is " in result.stderr
+    assert not (tmp_path / "setcover.db").exists()
 
 
 def test_serve_with_an_unreachable_store_says_so_in_one_line(

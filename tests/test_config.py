@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import AuthMode, ConfigError, Settings, load_settings
+from bot.config import (
+    EXAMPLE_VALUES,
+    AuthMode,
+    ConfigError,
+    LogFormat,
+    LogLevel,
+    Settings,
+    load_settings,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BASE = {
     "VOD_ENDPOINT": "https://vod.cn-north-4.myhuaweicloud.com",
@@ -125,18 +136,89 @@ def test_dotenv_file_in_the_working_directory_is_read(env, tmp_path: Path) -> No
 
 def test_slack_settings_are_checked_only_when_serving(env) -> None:
     env(**BASE, **TOKEN, SLACK_BOT_TOKEN="not-a-bot-token", SLACK_API_URL="http://slack")
-    settings = load_settings()
+    load_settings()
     with pytest.raises(ConfigError) as raised:
-        settings.require_slack()
+        load_settings(serving=True)
     assert set(raised.value.problems) == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
                                           "SLACK_API_URL"}
 
 
 def test_socket_mode_needs_no_signing_secret(env) -> None:
     env(**BASE, **TOKEN, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1")
+    assert load_settings(serving=True).socket_mode
+
+
+def test_an_empty_environment_names_vod_and_slack_variables_in_one_message() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(serving=True)
+    assert list(raised.value.problems) == [
+        "VOD_ENDPOINT", "VOD_PROJECT_ID", "VOD_AK", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+    ]
+    assert str(raised.value).count("\n  ") == 5
+
+
+def test_a_copied_env_example_is_refused_naming_each_example_value(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    with pytest.raises(ConfigError) as raised:
+        load_settings(serving=True)
+    problems = raised.value.problems
+    assert list(problems) == ["VOD_PROJECT_ID", "VOD_AK", "VOD_SK", "SLACK_BOT_TOKEN",
+                              "SLACK_APP_TOKEN", "SETCOVER_ALLOWED_USERS"]
+    assert all("still the example from .env.example" in why for why in problems.values())
+    assert "Access Keys" in problems["VOD_AK"] and "Copy member ID" in str(raised.value)
+    assert "then run again" in str(raised.value)
+
+
+def test_example_values_are_refused_even_when_only_one_is_left(env) -> None:
+    env(**BASE, VOD_AK="AKREAL", VOD_SK="your-secret-key", SLACK_BOT_TOKEN="xoxb-real",
+        SLACK_APP_TOKEN="xapp-real", SETCOVER_ALLOWED_USERS="U999, U034GHIJKL")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(serving=True)
+    assert set(raised.value.problems) == {"VOD_SK", "SETCOVER_ALLOWED_USERS"}
+    assert "your-secret-key" not in str(raised.value)
+
+
+def test_slack_example_values_do_not_stop_the_vod_commands(env) -> None:
+    env(**BASE, **AKSK, SLACK_BOT_TOKEN="xoxb-your-bot-token")
+    assert load_settings().auth_mode is AuthMode.AKSK
+
+
+def test_the_example_table_is_what_env_example_holds() -> None:
+    """Every `your-…` value of .env.example (commented or not) is known, and each known
+    example is in the file as written, so editing one without the other fails here."""
+    lines = [line.lstrip("# ") for line in (ROOT / ".env.example").read_text().splitlines()]
+    written = dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z_]+=", line))
+    for name, (example, _) in EXAMPLE_VALUES.items():
+        assert written[name] == example, name
+    placeholders = {name for name, value in written.items() if "your-" in value}
+    assert placeholders <= EXAMPLE_VALUES.keys()
+
+
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://vod.cn-north-4.myhuaweicloud.com", True),
+    ("http://127.0.0.1:8088", True),
+    ("http://localhost:8088", True),
+    ("http://[::1]:8088", True),
+    ("http://vod.cn-north-4.myhuaweicloud.com", False),
+    ("http://10.0.0.5", False),
+    ("vod.cn-north-4.myhuaweicloud.com", False),
+    ("https://[bad", False),
+])
+def test_endpoints_are_https_except_on_this_machine(env, url: str, accepted: bool) -> None:
+    env(**AKSK, VOD_PROJECT_ID="p", VOD_ENDPOINT=url)
+    if accepted:
+        assert load_settings().vod_endpoint == url
+        return
+    why = problems()["VOD_ENDPOINT"]
+    assert "expected an https:// URL (http:// only for a stand-in on 127.0.0.1" in why
+
+
+def test_log_level_and_format_are_enums_whatever_their_case(env) -> None:
+    env(**BASE, **TOKEN, LOG_LEVEL=" debug", LOG_FORMAT="JSON")
     settings = load_settings()
-    settings.require_slack()
-    assert settings.socket_mode
+    assert settings.log_level is LogLevel.DEBUG and settings.log_format is LogFormat.JSON
+    env(LOG_FORMAT="xml")
+    assert set(problems()) == {"LOG_FORMAT"}
 
 
 def test_overrides_as_arguments(env) -> None:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.check import BOT_SCOPES
 from bot.config import Settings
 from bot.slack.app import build_app
 from bot.slack.blocks import COMMAND
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: code starts calling must be added here, and its scope to the manifest.
 SCOPES_OF_METHODS = {
     "auth_test": None,
+    "apps_connections_open": None,  # takes the app-level token, not the bot's
     "chat_postMessage": "chat:write",
     "chat_postEphemeral": "chat:write",
     "chat_update": "chat:write",
@@ -66,6 +68,10 @@ def test_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None
     needed = {"commands"} | {SCOPES_OF_METHODS[m] for m in called} - {None}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
     assert "user" not in manifest["oauth_config"]["scopes"]
+
+
+def test_check_looks_for_the_manifest_scopes(manifest: dict[str, Any]) -> None:
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def test_no_chat_write_because_replies_use_response_url(manifest: dict[str, Any]) -> None:

@@ -3,6 +3,12 @@
 It records every call and every hook post, so tests assert on what Slack would have
 received. Like Slack, it fetches nothing but refuses a message whose image blocks point at
 an image it cannot download (`unreachable_images`, or every image with `reject_images`).
+
+Tokens as Slack treats them: a bot token (`xoxb-…`) is answered with the scopes it was
+granted in the `x-oauth-scopes` header (`bot_scopes`), a method whose scope is missing
+answers `missing_scope`, and `token_error` (e.g. "invalid_auth") refuses every bot-token
+call. `auth.test` names the workspace and the bot user; `apps.connections.open` takes an
+app-level token (`xapp-…`) only, and `app_token_error` refuses it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,13 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.server import ThreadedServer
+
+TEAM_NAME = "Video Team"
+#: The scopes a bot installed from manifest.yaml has.
+MANIFEST_SCOPES = ("commands", "usergroups:read")
+BOT_NAME = "setcover"
+#: The scope a method needs, for the methods whose scope the fake checks.
+_SCOPE_OF = {"usergroups.users.list": "usergroups:read", "usergroups.list": "usergroups:read"}
 
 
 @dataclass
@@ -64,6 +77,9 @@ class FakeSlack:
         self.reject_images = False
         self.unreachable_images: set[str] = set()
         self.hook_faults: list[HookFault] = []
+        self.bot_scopes = list(MANIFEST_SCOPES)
+        self.token_error: str | None = None
+        self.app_token_error: str | None = None
         self._hook_ids = itertools.count(1)
         self._ts = itertools.count(1)
         self.server = ThreadedServer(self._app())
@@ -102,6 +118,9 @@ class FakeSlack:
         self.usergroups_error = None
         self.reject_images = False
         self.unreachable_images = set()
+        self.bot_scopes = list(MANIFEST_SCOPES)
+        self.token_error = None
+        self.app_token_error = None
 
     # ---- the server -----------------------------------------------------------------
     def _app(self) -> web.Application:
@@ -114,20 +133,40 @@ class FakeSlack:
         method = request.match_info["method"]
         body = await _read_body(request)
         record = Recorded(method, body, dict(request.headers))
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer xoxb-") and "token" not in body:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = token or str(body.get("token", ""))
+        headers = {"x-oauth-scopes": ",".join(self.bot_scopes)} if token.startswith(
+            "xoxb-") else {}
+        missing = _SCOPE_OF.get(method)
+        if method == "apps.connections.open":
+            record.answer = self._connections_open(token)
+        elif not token:
             record.answer = {"ok": False, "error": "not_authed"}
+        elif token.startswith("xoxb-") and self.token_error:
+            record.answer = {"ok": False, "error": self.token_error}
+        elif token.startswith("xoxb-") and missing and missing not in self.bot_scopes:
+            record.answer = {"ok": False, "error": "missing_scope", "needed": missing,
+                             "provided": ",".join(self.bot_scopes)}
         elif method == "usergroups.users.list":
             record.answer = self._usergroup_members(str(body.get("usergroup", "")))
         elif method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}:
             record.answer = self._message_answer(record)
         elif method == "auth.test":
-            record.answer = {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"}
+            record.answer = {"ok": True, "url": "https://video-team.slack.com/",
+                             "team": TEAM_NAME, "team_id": "T1", "user": BOT_NAME,
+                             "user_id": "UBOT", "bot_id": "B1"}
         else:
             record.answer = {"ok": True}
         with self.lock:
             self.calls.append(record)
-        return web.json_response(record.answer)
+        return web.json_response(record.answer, headers=headers)
+
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self.app_token_error:
+            return {"ok": False, "error": self.app_token_error}
+        return {"ok": True, "url": self.server.url.replace("http", "ws", 1) + "/socket"}
 
     async def _hook(self, request: web.Request) -> web.Response:
         record = Recorded(request.match_info["hook_id"], await _read_body(request),
