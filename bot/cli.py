@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.check import Verdict, run_check
-from bot.config import ConfigError, Settings, load_settings, read_settings
+from bot.config import ConfigError, LogLevel, Settings, load_settings, read_settings
 from bot.covers import (
     Actor,
     BadTimes,
@@ -120,8 +120,16 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace, *, serving: bool = False) -> Settings:
     """The settings for this run (`ConfigError` names every bad one); logging set up."""
     settings = load_settings(serving=serving, _env_file=_env_file(args))
-    configure_logging(settings)
+    _configure_logging(settings, terminal=not serving)
     return settings
+
+
+def _configure_logging(settings: Settings, *, terminal: bool) -> None:
+    """In a terminal the printed answer is the point: the log shows warnings and errors
+    only, unless LOG_LEVEL is set."""
+    if terminal and "log_level" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"log_level": LogLevel.WARNING})
+    configure_logging(settings)
 
 
 def _env_file(args: argparse.Namespace) -> Path:
@@ -267,7 +275,7 @@ def _check(args: argparse.Namespace) -> int:
     settings, problems = read_settings(_env_file=_env_file(args))
     if problems:
         raise ConfigError(problems | settings.slack_problems())
-    configure_logging(settings)
+    _configure_logging(settings, terminal=True)
     findings = asyncio.run(run_check(settings))
     for finding in findings:
         print(finding)

@@ -330,12 +330,15 @@ def test_search_refuses_no_words_or_too_many(
     assert fake_vod.requests == [] and "Traceback" not in result.stderr
 
 
-def test_terminal_commands_print_no_line_per_http_request(
+def test_terminal_commands_print_the_answer_without_a_log_line_per_request(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    result = run_cli("snapshots", KEYNOTE, env=env | {"LOG_LEVEL": "INFO"}, cwd=tmp_path)
+    quiet = run_cli("snapshots", KEYNOTE, env=env, cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == ""
 
-    assert result.returncode == 0 and result.stderr == ""
+    logged = run_cli("snapshots", KEYNOTE, env=env | {"LOG_LEVEL": "INFO"}, cwd=tmp_path)
+    assert logged.returncode == 0 and "vod GET" in logged.stderr
+    assert "httpx" not in logged.stderr
 
 
 @pytest.mark.parametrize("command", ["serve", "check", "search", "snapshots", "set-cover",
