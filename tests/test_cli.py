@@ -326,7 +326,7 @@ def test_search_refuses_no_words_or_too_many(
     result = run_cli("search", *words, env=env, cwd=tmp_path)
 
     assert result.returncode == 2
-    assert "WORDS" in result.stderr or "under 128" in result.stderr
+    assert "WORDS" in result.stderr or "at most 128" in result.stderr
     assert fake_vod.requests == [] and "Traceback" not in result.stderr
 
 
