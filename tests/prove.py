@@ -19,6 +19,11 @@ FULL = os.environ.get("PROVE_PROFILE", "ci") == "full"
 _lock = threading.Lock()
 
 
+#: Served bots log everything in the full profile, so that the secret scan of
+#: `bench/reliability.py` reads every level; in CI only warnings, to stay fast.
+BOT_LOG_LEVEL = "DEBUG" if FULL else "WARNING"
+
+
 def pick(ci: int, full: int) -> int:
     """The size for the profile in force."""
     return full if FULL else ci

@@ -26,7 +26,7 @@ from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import SNAPSHOT_HOST, FakeVod
 from tests.processes import ServedBot
-from tests.prove import FULL, report
+from tests.prove import BOT_LOG_LEVEL, FULL, report
 from tests.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID, command_body, signature_headers
 
 #: Three strategies share the full profile's 10,500 inputs.
@@ -78,7 +78,7 @@ class Target:
 
 @pytest.fixture
 def target(tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack) -> Iterator[Target]:
-    bot = ServedBot(tmp_path, fake_vod, fake_slack, {"LOG_LEVEL": "WARNING"})
+    bot = ServedBot(tmp_path, fake_vod, fake_slack, {"LOG_LEVEL": BOT_LOG_LEVEL})
     fuzzed = Target(bot, fake_vod, fake_slack)
     yield fuzzed
     report("fuzz", inputs=fuzzed.sent)

@@ -24,14 +24,14 @@ from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack, Recorded
 from tests.fakes.vod_server import FakeVod
 from tests.processes import ServedBot
-from tests.prove import pick, report
+from tests.prove import BOT_LOG_LEVEL, pick, report
 from tests.slack_requests import click_body, signature_headers
 
 pytestmark = pytest.mark.postgres
 
 #: Generous retries: every injected fault is one a retry gets past.
 LOAD_SETTINGS = {"VOD_TIMEOUT_S": "3", "VOD_MAX_RETRIES": "6", "VOD_RETRY_BUDGET_S": "30",
-                 "LOG_LEVEL": "WARNING"}
+                 "LOG_LEVEL": BOT_LOG_LEVEL}
 
 
 @dataclass
