@@ -31,6 +31,9 @@ import argparse
 import asyncio
 import collections
 import itertools
+import re
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,6 +77,50 @@ def start_bare(slack: FakeProcess, workdir: Path) -> Served:
     argv = [sys.executable, "-m", "uvicorn", "bare_bolt:api", "--app-dir", str(BENCH),
             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     return Served("bare-bolt", argv, env=env, workdir=workdir, port=port)
+
+
+class Profiler:
+    """py-spy sampling the served bot (its Python stacks, not idle waits) during the rounds;
+    writes collapsed stacks to `path` and prints where the time went."""
+
+    def __init__(self, pid: int, path: Path) -> None:
+        self.path = path
+        py_spy = Path(sys.executable).parent / "py-spy"
+        self.proc = subprocess.Popen(
+            [str(py_spy), "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
+             "--output", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        print_profile(self.path)
+
+
+def print_profile(path: Path, limit: int = 25) -> None:
+    """Own and total samples by function from py-spy's collapsed stacks."""
+    own: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "Server.run" not in stack:  # the event loop's thread only (aiosqlite's worker
+            continue                     # waits on its queue in a way py-spy counts as busy)
+        frames = [re.sub(r" \(/.*/(site-packages|lib/python3\.\d+)/", " (", f)
+                  for f in stack.split(";")]
+        n = int(count)
+        samples += n
+        own[frames[-1]] += n
+        for frame in set(frames):
+            total[frame] += n
+    print(f"\n--- py-spy, served bot's event loop thread: {samples} busy samples at 200 Hz ---")
+    for title, counter in (("own", own), ("total (incl. callees)", total)):
+        print(f"top {limit} by {title}:")
+        for frame, n in counter.most_common(limit):
+            print(f"  {n / samples:6.1%}  {frame[:150]}")
 
 
 # ---- what Slack sends ---------------------------------------------------------------
@@ -177,14 +224,22 @@ async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, c
     return {"slack": stats, "vod": vod_stats}
 
 
-async def one_round(session: aiohttp.ClientSession, served: Served, server: str, kind: str,
-                    vod: FakeProcess, slack: FakeProcess, count: int, concurrency: int
-                    ) -> dict[str, Any]:
+async def one_round(served: Served, server: str, kind: str, vod: FakeProcess,
+                    slack: FakeProcess, count: int, concurrency: int) -> dict[str, Any]:
+    """One round on fresh connections (uvicorn closes idle ones after 5 s, and the round
+    before was settling for longer), opened by `GET /healthz`s before the timing."""
     requests = BUILDERS[kind](vod, slack, count)
-    cpu0 = served.cpu_s()
-    started = time.perf_counter()
-    latencies, statuses = await fire(session, served.url + "/slack/events", requests,
-                                     concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(session.get(served.url + "/healthz") for _ in range(concurrency)))
+        cpu0 = served.cpu_s()
+        started = time.perf_counter()
+        try:
+            latencies, statuses = await fire(session, served.url + "/slack/events", requests,
+                                             concurrency)
+        except aiohttp.ClientError as exc:
+            raise RuntimeError(f"{server} {kind}: {exc}; its log ends:\n"
+                               f"{served.log()[-2000:]}") from exc
     acked_s = time.perf_counter() - started
     if statuses != {200: count}:
         raise RuntimeError(f"{server} {kind}: acknowledgements {statuses}, expected 200s")
@@ -203,27 +258,18 @@ async def load(servers: dict[str, Served], vod: FakeProcess, slack: FakeProcess,
     rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
         kind: {server: [] for server in SERVERS} for kind in KINDS
     }
-    sessions = {
-        server: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency))
-        for server in SERVERS
-    }
-    try:
-        for kind in KINDS:
-            for server in SERVERS:
-                await one_round(sessions[server], servers[server], server, kind, vod, slack,
-                                WARMUP, args.concurrency)
-            for n in range(args.rounds):
-                order = SERVERS if n % 2 == 0 else tuple(reversed(SERVERS))
-                for server in order:
-                    result = await one_round(sessions[server], servers[server], server, kind,
-                                             vod, slack, args.requests, args.concurrency)
-                    rounds[kind][server].append(result)
-                    print(f"  {kind:8} round {n + 1} {server:8}: p50 {result['p50_ms']:6.1f}  "
-                          f"p90 {result['p90_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  "
-                          f"max {result['max_ms']:6.1f} ms", flush=True)
-    finally:
-        for session in sessions.values():
-            await session.close()
+    for kind in KINDS:
+        for server in SERVERS:
+            await one_round(servers[server], server, kind, vod, slack, WARMUP, args.concurrency)
+        for n in range(args.rounds):
+            order = SERVERS if n % 2 == 0 else tuple(reversed(SERVERS))
+            for server in order:
+                result = await one_round(servers[server], server, kind, vod, slack,
+                                         args.requests, args.concurrency)
+                rounds[kind][server].append(result)
+                print(f"  {kind:8} round {n + 1} {server:8}: p50 {result['p50_ms']:6.1f}  "
+                      f"p90 {result['p90_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  "
+                      f"max {result['max_ms']:6.1f} ms", flush=True)
     return rounds
 
 
@@ -257,13 +303,18 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         starts.append(servers["setcover"].started_s)
         print("  setcover start to first /healthz 200: "
               + ", ".join(f"{s:.2f} s" for s in starts), flush=True)
+        profiler = None
         try:
             servers["bare"] = start_bare(slack, workdir)
             rss_before = servers["setcover"].peak_rss_mib()
+            if args.profile:
+                profiler = Profiler(servers["setcover"].proc.pid, args.profile)
             rounds = asyncio.run(load(servers, vod, slack, args))
             peak = {name: served.peak_rss_mib() for name, served in servers.items()}
             log = servers["setcover"].log()
         finally:
+            if profiler is not None:
+                profiler.stop()
             for served in servers.values():
                 served.stop()
     summary = summarize(rounds)
@@ -271,7 +322,8 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         "benchmark": "ack_latency",
         "started": stamp,
         "machine": machine(),
-        "parameters": vars(args) | {"warmup": WARMUP, "vod_latency_s": 1.0},
+        "parameters": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+        | {"warmup": WARMUP, "vod_latency_s": 1.0},
         "startup_s": starts,
         "startup_median_s": median(starts),
         "peak_rss_mib": peak,
@@ -279,6 +331,7 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         "summary": summary,
         "rounds": rounds,
         "setcover_log_lines": len(log.splitlines()),
+        "setcover_log_warnings": sum(" WARNING " in line for line in log.splitlines()),
     }
     print_summary(result)
     return result
@@ -336,6 +389,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--starts", type=int, default=3, help="start-ups timed")
     parser.add_argument("--plot", type=Path, default=None, help="also write this PNG")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="sample the served bot with py-spy during the rounds into this "
+                             "file (collapsed stacks) and print the top functions")
     return parser
 
 
