@@ -220,8 +220,11 @@ def write_result(name: str, data: dict[str, Any], stamp: str) -> Path:
 
 def setcover_env(vod: FakeProcess, slack: FakeProcess, workdir: Path, port: int,
                  **overrides: str) -> dict[str, str]:
-    """Production settings against the fakes: AK/SK signing, SQLite in `workdir`, INFO logs."""
-    return child_env(vod.info["env"] | {
+    """Production settings against the fakes: AK/SK signing, SQLite in `workdir`, INFO logs,
+    VOD's timeouts and retries at their defaults (the fake's environment shortens them)."""
+    fake_vod = {k: v for k, v in vod.info["env"].items()
+                if k not in {"VOD_TIMEOUT_S", "VOD_MAX_RETRIES"}}
+    return child_env(fake_vod | {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.info["api_url"],

@@ -92,9 +92,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         actor = flows.action_actor(body)
         metadata = blocks.encode(a=asset_id, c=actor.channel_id, r=body.get("response_url"))
-        await client.views_open(trigger_id=body["trigger_id"],
-                                view=blocks.capture_modal(str(asset_id),
-                                                          private_metadata=metadata))
+        # After the acknowledgement, like all the work: the listener returns at once.
+        runtime.spawn(client.views_open(trigger_id=body["trigger_id"],
+                                        view=blocks.capture_modal(str(asset_id),
+                                                                  private_metadata=metadata)),
+                      reply, replace=False)
 
     async def capture_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body.get("view") or {}

@@ -102,7 +102,11 @@ def build_app(
     app = CoverApp(
         client=client,
         name="setcover",
-        process_before_response=False,
+        # Our listeners acknowledge and hand their work to `Runtime.spawn`, so they return
+        # at once: Bolt may answer when they do. With False, Bolt runs each listener in a
+        # task of its own and polls for the ack every 10 ms: a 10 ms floor under every
+        # acknowledgement and wake-ups competing with the work (issue 10).
+        process_before_response=True,
         request_verification_enabled=False,
         raise_error_for_unhandled_request=True,
     )

@@ -9,7 +9,8 @@ Accepted URLs, as operators write them:
 
 SQLite runs in WAL mode with a busy timeout, and every transaction is `BEGIN IMMEDIATE`:
 writers queue for the lock instead of failing, so several processes share one file, and
-schema changes are transactional.
+schema changes are transactional. A process holds one SQLite connection; its transactions
+queue for it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def create_engine(database_url: str) -> AsyncEngine:
     """The process's engine for `database_url` (see the module docstring)."""
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url)
+        # One connection (one aiosqlite thread): SQLite writes one transaction at a time
+        # anyway, and a pool of them made threads fight in the busy handler and for the
+        # GIL, costing the event loop half its time under load (issue 10).
+        engine = create_async_engine(url, pool_size=1, max_overflow=0)
         _make_sqlite_concurrent(engine)
         return engine
     connect_args: dict[str, Any] = {}
