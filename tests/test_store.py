@@ -27,7 +27,7 @@ from bot.store import (
     Status,
     StoreUnavailable,
 )
-from bot.store.audit import MIGRATIONS
+from bot.store.audit import MIGRATIONS, schema_head
 from bot.store.engine import async_url, create_engine
 from bot.store.tables import cover_changes, metadata
 
@@ -57,6 +57,41 @@ async def test_migrate_from_empty_then_again(database_url: str) -> None:
         await store.migrate()
         await store.ping()
         assert await store.history("a1") == []
+
+
+def test_migration_files_are_named_by_their_revisions_in_order() -> None:
+    """`migrate()` reads the newest revision from the file names, without Alembic."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    assert schema_head() == scripts.get_current_head()
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_")
+
+
+async def test_a_migrated_store_is_opened_without_loading_alembic(database_url: str) -> None:
+    """A serving process whose store is up to date never imports Alembic (issue 10)."""
+    async with AuditStore.from_url(database_url) as store:
+        await store.migrate()
+    script = (
+        "import asyncio, sys\n"
+        "from bot.store import AuditStore\n"
+        "async def main():\n"
+        "    async with AuditStore.from_url(sys.argv[1]) as store:\n"
+        "        await store.migrate()\n"
+        "        await store.ping()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, database_url, cwd=PROJECT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == "[]"
 
 
 async def test_migrations_match_the_tables(audit_store: AuditStore, database_url: str) -> None:
