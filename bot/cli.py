@@ -7,6 +7,7 @@
     setcover-bot set-cover URL        set a snapshot as its asset's cover (recorded as `cli`)
     setcover-bot capture ASSET_ID TIME…  new snapshots at those times (1:23, 83s, 1:02:03)
     setcover-bot history ASSET_ID     the last changes of an asset from the audit store
+    setcover-bot demo-vod             a local VOD stand-in with sample videos, to try it out
 
 Each subcommand is one `Subcommand` in `COMMANDS`: its `--help` text, its arguments and
 the function that runs it. Exit status: 0 on success, 1 when VOD, Slack or the store
@@ -48,6 +49,7 @@ from bot.covers import (
     open_services,
 )
 from bot.logs import configure_logging
+from bot.standin.demo import DEFAULT_PORT
 from bot.store import AuditStore, ChangeRecord, Source, StoreUnavailable
 from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
@@ -79,6 +81,7 @@ class Subcommand:
     description: str
     arguments: Callable[[argparse.ArgumentParser], object] = lambda parser: None
     exit_help: str = EXIT_HELP
+    reads_settings: bool = True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,9 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(env_file=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
+        settings_help = f"{SETTINGS_HELP}\n\n" if command.reads_settings else ""
         command.arguments(sub.add_parser(
             name, help=command.summary, description=command.description,
-            epilog=f"{SETTINGS_HELP}\n\n{command.exit_help}", parents=[common],
+            epilog=settings_help + command.exit_help,
+            parents=[common] if command.reads_settings else [],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         ))
     return parser
@@ -372,6 +377,20 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a time in the video: 1:23, 83s or 1:02:03")
 
 
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"the port on 127.0.0.1 to serve on (default {DEFAULT_PORT})")
+    parser.add_argument("--write", metavar="FILE", type=Path, default=Path("demo.env"),
+                        help="where to write the settings, unless it exists "
+                             "(default demo.env)")
+
+
+def _demo_vod(args: argparse.Namespace) -> int:
+    from bot.standin.demo import run
+
+    return run(args.port, args.write)
+
+
 def _words(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("words", metavar="WORDS", nargs="+",
                         help="words of the title or description (under 128 characters)")
@@ -419,6 +438,16 @@ COMMANDS: dict[str, Subcommand] = {
         _with_settings(_history), "the last cover changes of a video",
         "Print the last 10 recorded cover changes of a video, newest first: when, outcome "
         "(and VOD's error code), who, from where, which snapshot.", _asset_id,
+    ),
+    "demo-vod": Subcommand(
+        _demo_vod, "a local VOD stand-in with sample videos, to try the bot",
+        "Start a stand-in for Huawei Cloud VOD on 127.0.0.1 with sample videos (the tests' "
+        "fake VOD: it checks AK/SK signatures like the cloud), write the settings that reach "
+        "it to FILE, and serve until Ctrl-C. Every other command then works against it with "
+        "--env-file FILE; add Slack tokens to FILE to try Socket Mode. Needs no settings.",
+        _demo_arguments,
+        exit_help="exit status:\n  0  stopped with Ctrl-C or SIGTERM\n  1  the port is taken",
+        reads_settings=False,
     ),
 }
 

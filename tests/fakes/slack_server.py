@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import web
 
-from tests.fakes.server import ThreadedServer
+from bot.standin.server import ThreadedServer
 
 TEAM_NAME = "Video Team"
 #: The scopes a bot installed from manifest.yaml has.

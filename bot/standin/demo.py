@@ -1,0 +1,87 @@
+"""`setcover-bot demo-vod`: a local VOD with sample videos, to try the bot without a cloud.
+
+It is the tests' fake VOD (`bot.standin.vod`): it checks AK/SK signatures as Huawei Cloud
+does and answers asset details, search, cover changes and snapshot tasks. It writes the
+settings that reach it to a file (`demo.env`), so every command can use them with
+`--env-file demo.env`; add Slack tokens there to drive it from Slack in Socket Mode. The
+snapshot pictures are not served (Slack then shows the picker as links and buttons).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.standin.vod import FakeVod
+
+DEFAULT_PORT = 8070
+SAMPLES = {
+    "9a0c6e7d5b4f43a1b2c3d4e5f6a7b8c9": "Product demo 2026",
+    "5d1e2f3a4b5c46d7e8f9a0b1c2d3e4f5": "Team offsite highlights",
+}
+
+
+def settings_text(fake: FakeVod) -> str:
+    """The `.env` lines for a bot that talks to `fake`, and what to add for Slack."""
+    env = fake.settings_env("aksk") | {"DATABASE_URL": "sqlite:///demo.db"}
+    env.pop("VOD_TIMEOUT_S", None)
+    env.pop("VOD_MAX_RETRIES", None)
+    lines = [f"{name}={value}" for name, value in env.items()]
+    return (
+        "# Settings for the local VOD stand-in (`setcover-bot demo-vod`).\n"
+        + "\n".join(lines)
+        + "\n# To try it from Slack in Socket Mode, add your app's tokens and your member id:\n"
+          "# SLACK_BOT_TOKEN=xoxb-…\n# SLACK_APP_TOKEN=xapp-…\n# SETCOVER_ALLOWED_USERS=U…\n"
+    )
+
+
+def run(port: int, env_file: Path) -> int:
+    """Serve until Ctrl-C or SIGTERM; 0 when stopped so."""
+    from bot.standin.vod import FakeVod  # aiohttp's server: only when serving
+
+    fake = FakeVod(port=port)
+    for asset_id, title in SAMPLES.items():
+        fake.add_asset(asset_id, title)
+    try:
+        fake.server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+              "pick another port with --port")
+        return 1
+    if env_file.exists():
+        kept = f"{env_file} exists and is kept (delete it to write it anew)"
+    else:
+        env_file.write_text(settings_text(fake))
+        kept = f"settings written to {env_file}"
+    count = len(fake.assets)
+    print(f"Local VOD stand-in on {fake.url} with {count} sample videos; {kept}:\n")
+    print("\n".join(f"  {line}" for line in settings_text(fake).splitlines()
+                    if not line.startswith("#")))
+    me = _this_program()
+    print(f"\nIn another terminal, from this directory:\n"
+          f"  {me} check --env-file {env_file}\n"
+          f"  {me} search keynote --env-file {env_file}\n"
+          f"  {me} snapshots 6e76f92034ceae2fcdcef9413221511f --env-file {env_file}\n"
+          "Ctrl-C stops it.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.server.stop()
+    return 0
+
+
+def _this_program() -> str:
+    """How the user started us, relative to here when it is a path (.venv/bin/…)."""
+    program = Path(sys.argv[0])
+    if program.is_file():
+        return os.path.relpath(program)
+    return "setcover-bot"

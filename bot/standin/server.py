@@ -1,0 +1,50 @@
+"""Run an aiohttp application on 127.0.0.1 in a thread of its own.
+
+The stand-ins live on their own event loop so that the code under test (in the test's loop,
+or in a `setcover-bot` subprocess) reaches them over a real socket, as it would the cloud.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+
+class ThreadedServer:
+    """Start with `start()`, stop with `stop()`; `url` is `http://127.0.0.1:<port>`
+    (`port` 0: one the system picks)."""
+
+    def __init__(self, app: web.Application, *, port: int = 0) -> None:
+        self.app = app
+        self.port = port
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def start(self) -> ThreadedServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
+        return self
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` on the server's loop (from any thread)."""
+        self._loop.call_soon_threadsafe(callback)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _serve(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=1024)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"

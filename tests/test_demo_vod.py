@@ -1,0 +1,96 @@
+"""`setcover-bot demo-vod`, started as the README says, then the CLI against it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.processes import bot_environment, console_script, free_port, run_cli
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+
+
+class DemoVod:
+    """A running `setcover-bot demo-vod`, and what it printed until it was ready."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [console_script(), "demo-vod", "--port", str(self.port)], cwd=workdir,
+            env=bot_environment({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.printed = ""
+        for line in self.process.stdout:  # ready once it says how to stop it
+            self.printed += line
+            if line.startswith("Ctrl-C stops it."):
+                break
+        assert "Ctrl-C stops it." in self.printed, self.printed
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DemoVod]:
+    running = DemoVod(tmp_path)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def test_the_stand_in_prints_and_writes_the_settings_that_reach_it(
+    demo: DemoVod, tmp_path: Path
+) -> None:
+    written = (tmp_path / "demo.env").read_text()
+    assert f"VOD_ENDPOINT=http://127.0.0.1:{demo.port}\n" in written
+    assert f"VOD_ENDPOINT=http://127.0.0.1:{demo.port}" in demo.printed
+    assert "check --env-file demo.env" in demo.printed
+    assert "4 sample videos" in demo.printed
+    assert demo.stop() == 0
+
+
+def test_check_search_snapshots_set_cover_and_history_work_against_it(
+    demo: DemoVod, tmp_path: Path
+) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, "--env-file", "demo.env", env={}, cwd=tmp_path)
+
+    check = cli("check")
+    vod_and_store = check.stdout.splitlines()[:3]
+    assert [line.split(":")[0] for line in vod_and_store] == [
+        "ok    settings", "ok    VOD", "ok    audit store"], check.stdout
+    assert "4 asset(s)" in check.stdout
+    assert "FAIL  Slack: SLACK_BOT_TOKEN: required" in check.stdout  # no Slack app yet
+
+    search = cli("search", "keynote")
+    assert search.returncode == 0 and search.stdout == f"{KEYNOTE}  Launch keynote\n"
+
+    snapshots = cli("snapshots", KEYNOTE)
+    assert snapshots.returncode == 0, snapshots.stderr
+    url = snapshots.stdout.splitlines()[3].split()[-1]
+
+    changed = cli("set-cover", url)
+    assert changed.returncode == 0, changed.stderr
+    assert "Launch keynote" in changed.stdout
+    after = cli("snapshots", KEYNOTE)
+    assert f"Current cover: {url}" in after.stdout
+
+    history = cli("history", KEYNOTE)
+    assert "succeeded" in history.stdout and url in history.stdout
+    assert (tmp_path / "demo.db").exists()
+    assert demo.stop() == 0
+
+
+def test_a_second_stand_in_on_the_same_port_says_so(demo: DemoVod, tmp_path: Path) -> None:
+    second = run_cli("demo-vod", "--port", str(demo.port), env={}, cwd=tmp_path)
+
+    assert second.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{demo.port}" in second.stdout
+    assert "Traceback" not in second.stdout + second.stderr
