@@ -44,6 +44,8 @@ def run(port: int, env_file: Path) -> int:
     """Serve until Ctrl-C or SIGTERM; 0 when stopped so."""
     from bot.standin.vod import FakeVod  # aiohttp's server: only when serving
 
+    stop = threading.Event()  # set by SIGTERM; handled before "ready" is printed
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     fake = FakeVod(port=port)
     for asset_id, title in SAMPLES.items():
         fake.add_asset(asset_id, title)
@@ -68,8 +70,6 @@ def run(port: int, env_file: Path) -> int:
           f"  {me} search keynote --env-file {env_file}\n"
           f"  {me} snapshots 6e76f92034ceae2fcdcef9413221511f --env-file {env_file}\n"
           "Ctrl-C stops it.", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
