@@ -8,6 +8,7 @@ cover that changed. Bounded: short timeouts and budgets, loopback only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -351,3 +352,32 @@ async def test_an_unwritable_sqlite_file_refuses_then_serves(
     finally:
         thaw()
     report("faults", store_injected=1, store_survived=1)
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, reason=(
+    "new defect (issue 9): an outcome that cannot be recorded is only logged, so the row "
+    "stays pending, holding its video, until it goes stale; it should be recorded once "
+    "the store is back"))
+async def test_postgresql_gone_while_vod_changes_the_cover_leaves_no_pending_row(
+    postgres_url: str, fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    proxy = TcpProxy().start()
+    try:
+        async with clicker_on(proxy.url_for(postgres_url), fake_vod, fake_slack,
+                              tmp_path) as clicker:
+            asset_id = clicker.new_asset()
+            picker = await clicker.picker(asset_id)
+            fake_vod.latency["/asset/cover"] = 0.4
+            click = asyncio.ensure_future(clicker.click(picker))
+            await async_wait_until(lambda: fake_vod.requests_to("/asset/cover"), timeout=10)
+            proxy.cut()  # VOD is applying the change; its outcome cannot be written
+            assert_answered(await click, changed=True)
+            proxy.restore()
+            for _ in range(15):  # 3 s for the outcome to be written once the store is back
+                if (await clicker.row(asset_id)).status.value != "pending":
+                    break
+                await asyncio.sleep(0.2)
+            assert (await clicker.row(asset_id)).status.value == "succeeded"
+    finally:
+        proxy.stop()

@@ -12,7 +12,7 @@ Profiles (`PROVE_PROFILE`): `ci` tries a few hundred inputs; `full` at least 10,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -77,12 +77,24 @@ class Target:
 
 
 @pytest.fixture
-def target(tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack) -> Iterator[Target]:
-    bot = ServedBot(tmp_path, fake_vod, fake_slack, {"LOG_LEVEL": BOT_LOG_LEVEL})
-    fuzzed = Target(bot, fake_vod, fake_slack)
-    yield fuzzed
-    report("fuzz", inputs=fuzzed.sent)
-    bot.assert_clean_exit()
+def start_target(tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+                 ) -> Iterator[Callable[[str], Target]]:
+    """`start_target(auth_mode)`: a served bot with that VOD authentication mode, so that
+    the logs `bench/reliability.py` scans hold every kind of secret in use."""
+    started: list[Target] = []
+
+    def start(mode: str) -> Target:
+        blank = dict.fromkeys(fake_vod.settings_env("aksk"), "") | {
+            "VOD_ENDPOINT": fake_vod.url, "VOD_PROJECT_ID": fake_vod.project_id}
+        bot = ServedBot(tmp_path, fake_vod, fake_slack, blank | fake_vod.settings_env(mode)
+                        | {"LOG_LEVEL": BOT_LOG_LEVEL})
+        started.append(Target(bot, fake_vod, fake_slack))
+        return started[-1]
+
+    yield start
+    for fuzzed in started:
+        report("fuzz", inputs=fuzzed.sent)
+        fuzzed.bot.assert_clean_exit()
 
 
 # ---- strategies ------------------------------------------------------------------------
@@ -198,7 +210,11 @@ def _payloads(response_url: str) -> st.SearchStrategy[dict[str, Any]]:
 
 # ---- the properties --------------------------------------------------------------------
 
-def test_any_command_text_is_answered_without_harm(target: Target) -> None:
+def test_any_command_text_is_answered_without_harm(
+    start_target: Callable[[str], Target]
+) -> None:
+    target = start_target("iam")
+
     @PROFILE
     @given(command_texts, st.sampled_from([USER_ID, USER_ID, "U0OTHER"]))
     def check(text: str, user: str) -> None:
@@ -207,7 +223,11 @@ def test_any_command_text_is_answered_without_harm(target: Target) -> None:
     check()
 
 
-def test_any_snapshot_url_reaches_vod_only_if_real(target: Target) -> None:
+def test_any_snapshot_url_reaches_vod_only_if_real(
+    start_target: Callable[[str], Target]
+) -> None:
+    target = start_target("token")
+
     @PROFILE
     @given(st.one_of(urls, slack_links, mutated_urls, mutated_urls.map(lambda u: f"<{u}>")))
     def check(text: str) -> None:
@@ -216,7 +236,11 @@ def test_any_snapshot_url_reaches_vod_only_if_real(target: Target) -> None:
     check()
 
 
-def test_any_interaction_payload_is_answered_without_harm(target: Target) -> None:
+def test_any_interaction_payload_is_answered_without_harm(
+    start_target: Callable[[str], Target]
+) -> None:
+    target = start_target("aksk-temp")
+
     @PROFILE
     @given(_payloads(target.hook))
     def check(payload: dict[str, Any]) -> None:
