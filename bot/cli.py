@@ -210,7 +210,8 @@ async def _set_cover(settings: Settings, args: argparse.Namespace) -> int:
     )
     try:
         async with open_services(settings, slack_client=None) as services:
-            outcome = await services.covers.change(request)
+            # The operator's own cloud credentials: recorded, but no Slack policy to ask.
+            outcome = await services.covers.change(request, apply_policy=False)
     except VodError as exc:
         return _vod_failure(exc)
     except StoreUnavailable as exc:
@@ -229,7 +230,7 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with open_services(settings, slack_client=None) as services:
             outcome = await services.covers.capture(actor, args.asset_id, seconds,
-                                                    source=Source.CLI)
+                                                    source=Source.CLI, apply_policy=False)
     except StoreUnavailable as exc:
         print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -193,11 +193,12 @@ class CoverService:
         return decision
 
     @metrics.CHANGES_IN_FLIGHT.track_inprogress()
-    async def change(self, request: CoverRequest) -> Outcome:
+    async def change(self, request: CoverRequest, *, apply_policy: bool = True) -> Outcome:
         """Set the cover once, whatever the number of times the same request arrives.
 
-        The Slack policy applies to Slack users; the command line runs with the operator's
-        own cloud credentials, so it is recorded but not asked. Raises `SnapshotUrlError`
+        `apply_policy=False` is the caller's explicit choice not to ask the Slack policy:
+        the command line runs with the operator's own cloud credentials, so its changes are
+        recorded but not asked about. Raises `SnapshotUrlError`
         for a text that is no snapshot URL, or one of another asset than the one asked for
         (nothing recorded: it names no asset of ours). A URL that parses but is not one of
         the snapshots VOD lists for the asset is a recorded `Failed` (`SnapshotNotListed`);
@@ -211,9 +212,8 @@ class CoverService:
             )
         actor = request.actor
         decision = (
-            Decision(allowed=True, reason="")
-            if request.source is Source.CLI
-            else await self.policy.check(actor.team_id, actor.channel_id, actor.user_id)
+            await self.policy.check(actor.team_id, actor.channel_id, actor.user_id)
+            if apply_policy else Decision(allowed=True, reason="")
         )
         attempt = _attempt(actor, asset_id=ref.asset_id, snapshot_url=ref.url,
                            source=request.source)
@@ -277,7 +277,8 @@ class CoverService:
         )
 
     async def capture(
-        self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source
+        self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
+        apply_policy: bool = True,
     ) -> CaptureOutcome:
         """Ask VOD for snapshots at `seconds` and follow the task until it ends.
 
@@ -285,7 +286,7 @@ class CoverService:
         video's end are refused before the task is started. VOD's request errors become
         `Failed`; THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
         """
-        if source is not Source.CLI:
+        if apply_policy:  # off only by the caller's choice, as for `change`
             decision = await self.authorize(actor, asset_id=asset_id, source=source)
             if not decision.allowed:
                 return Denied(decision.reason)

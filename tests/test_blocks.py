@@ -17,6 +17,7 @@ from bot.vod.errors import (
     SnapshotNotListed,
     SnapshotUrlError,
     VodConnectionError,
+    VodOutcomeUnknown,
 )
 from bot.vod.models import Asset, AssetSummary, Snapshot
 from bot.vod.snapshot_url import MAX_URL_LENGTH
@@ -132,9 +133,19 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         ("describe url", describe_error(SnapshotUrlError("no"))),
         ("describe other", describe_error(RuntimeError("secret detail"))),
     ]
-    for status in ("succeeded", "pending", "failed"):
+    for status in (Status.SUCCEEDED, Status.PENDING, Status.FAILED, Status.UNKNOWN):
         out.append((f"duplicate {status}", blocks.duplicate(asset_id=ASSET_ID, status=status,
                                                               error_code="VOD.1")))
+    unconfirmed = VodOutcomeUnknown("PUT /asset/cover: VOD did not confirm the change " + "x" * 900)
+    out += [
+        ("unknown", blocks.unknown(asset_id=ASSET_ID, error=unconfirmed, snapshot_url=snap_url(1))),
+        ("unknown longest url", blocks.unknown(asset_id="a" * 64, error=unconfirmed,
+                                               snapshot_url=longest_url("a" * 64))),
+        ("interrupted", blocks.interrupted(asset_id=ASSET_ID, snapshot_url=snap_url(1))),
+        ("restarting", blocks.restarting()),
+        ("history every status", blocks.history(ASSET_ID, [
+            record(status, n=n) for n, status in enumerate(Status)], snapshot_hosts=HOSTS)),
+    ]
     for images in (True, False):
         out.append((f"changed {images}", blocks.changed_in_channel(
             user_id="U123", asset_id=ASSET_ID, asset_title="Launch & <keynote>",

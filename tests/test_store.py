@@ -405,6 +405,29 @@ async def test_unwritable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
             assert "unable to open database file" in message
 
 
+def test_a_failed_sqlite_open_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """aiosqlite's worker thread must end with the loop, not report into a closed one."""
+    script = (
+        "import asyncio, sys\n"
+        "from bot.store import AuditStore, StoreUnavailable\n"
+        "async def main():\n"
+        "    async with AuditStore.from_url(f'sqlite:///{sys.argv[1]}/missing/a.db') as s:\n"
+        "        try:\n"
+        "            await s.ping()\n"
+        "        except StoreUnavailable:\n"
+        "            print('unavailable')\n"
+        "for _ in range(5):\n"
+        "    asyncio.run(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT, capture_output=True,
+        text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0 and result.stdout.split() == ["unavailable"] * 5
+    assert "Exception in thread" not in result.stderr, result.stderr
+    assert "Event loop is closed" not in result.stderr, result.stderr
+
+
 @pytest.mark.postgres
 async def test_unreachable_postgres_is_unavailable_without_the_password(
     postgres_url: str,

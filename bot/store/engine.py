@@ -15,10 +15,12 @@ queue for it.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -77,7 +79,10 @@ def create_engine(database_url: str) -> AsyncEngine:
         # One connection (one aiosqlite thread): SQLite writes one transaction at a time
         # anyway, and a pool of them made threads fight in the busy handler and for the
         # GIL, costing the event loop half its time under load (issue 10).
-        engine = create_async_engine(url, pool_size=1, max_overflow=0)
+        database = url.database or ":memory:"
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, async_creator=lambda: _open_sqlite(database)
+        )
         _make_sqlite_concurrent(engine)
         return engine
     connect_args: dict[str, Any] = {}
@@ -86,6 +91,23 @@ def create_engine(database_url: str) -> AsyncEngine:
     else:
         connect_args["connect_timeout"] = int(POSTGRES_CONNECT_TIMEOUT_S)
     return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+async def _open_sqlite(database: str) -> aiosqlite.Connection:
+    """Open `database`; when that fails, wait for aiosqlite's worker thread to end.
+
+    aiosqlite stops the thread of a connection that failed to open without waiting for it;
+    left alone, the thread reports into an event loop that may be closed by then ("Exception
+    in thread … Event loop is closed"). Joining it here, while the loop runs, ends it cleanly.
+    """
+    connection = aiosqlite.connect(database)
+    thread = connection._thread  # the same handle SQLAlchemy's own creator uses
+    thread.daemon = True
+    try:
+        return await connection
+    except BaseException:
+        await asyncio.to_thread(thread.join, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        raise
 
 
 def _make_sqlite_concurrent(engine: AsyncEngine) -> None:

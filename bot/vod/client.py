@@ -121,8 +121,10 @@ def _retryable(error: BaseException) -> bool:
 def may_have_reached_vod(error: VodError) -> bool:
     """Whether VOD may have received (and acted on) the request that ended in `error`.
 
-    Only a failure to connect proves it did not. A timeout or a lost connection after
-    the request went out, or a gateway that gave up waiting for VOD (502, 504), may not.
+    Only a failure to connect, or an error answer, proves it did not. A timeout or a lost
+    connection after the request went out, or a gateway that gave up waiting for VOD
+    (504), may not. (A 502 says the gateway got no usable answer, which it reports at
+    once when VOD cannot be reached: a failure.)
     """
     if isinstance(error, VodStatusError):
         return error.status_code in _GATEWAY_GAVE_UP
@@ -142,7 +144,7 @@ def may_have_reached_vod(error: VodError) -> bool:
     return not any(isinstance(c, _NOT_CONNECTED_HTTPX) for c in causes)
 
 
-_GATEWAY_GAVE_UP = frozenset({502, 504})
+_GATEWAY_GAVE_UP = frozenset({504})
 _NOT_CONNECTED_AIOHTTP = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 _NOT_CONNECTED_HTTPX = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
