@@ -428,8 +428,9 @@ class Services:
     covers: CoverService
 
 
-#: Slack for the store writes and clock differences between hosts sharing a database.
-STALE_MARGIN = timedelta(seconds=60)
+#: Room for event-loop delays and clock differences between hosts sharing a database.
+#: (Lateness costs nothing else: a real outcome written later overwrites the guess.)
+STALE_MARGIN = timedelta(seconds=10)
 
 
 def stale_after(settings: Settings) -> timedelta:
