@@ -121,10 +121,9 @@ def _retryable(error: BaseException) -> bool:
 def may_have_reached_vod(error: VodError) -> bool:
     """Whether VOD may have received (and acted on) the request that ended in `error`.
 
-    Only a failure to connect, or an error answer, proves it did not. A timeout or a lost
-    connection after the request went out, or a gateway that gave up waiting for VOD
-    (504), may not. (A 502 says the gateway got no usable answer, which it reports at
-    once when VOD cannot be reached: a failure.)
+    Only a failure to connect, or VOD's own error answer, proves it did not. A timeout or
+    a lost connection after the request went out, or a gateway that got no usable answer
+    from VOD (502) or gave up waiting for it (504), may not: it may have passed it on.
     """
     if isinstance(error, VodStatusError):
         return error.status_code in _GATEWAY_GAVE_UP
@@ -144,7 +143,7 @@ def may_have_reached_vod(error: VodError) -> bool:
     return not any(isinstance(c, _NOT_CONNECTED_HTTPX) for c in causes)
 
 
-_GATEWAY_GAVE_UP = frozenset({504})
+_GATEWAY_GAVE_UP = frozenset({502, 504})
 _NOT_CONNECTED_AIOHTTP = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 _NOT_CONNECTED_HTTPX = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
