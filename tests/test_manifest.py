@@ -86,7 +86,7 @@ def test_display_and_settings(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
-    assert settings["socket_mode_enabled"] is False
+    assert settings["socket_mode_enabled"] is True  # the README's quick start
 
 
 def test_slash_command_declared_as_the_app_registers_it(manifest: dict[str, Any]) -> None:
