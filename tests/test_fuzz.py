@@ -28,6 +28,7 @@ from tests.fakes.vod_server import SNAPSHOT_HOST, FakeVod
 from tests.processes import ServedBot
 from tests.prove import BOT_LOG_LEVEL, FULL, report
 from tests.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID, command_body, signature_headers
+from tests.snapshot_attacks import ATTACKS, NOT_LISTED
 
 #: Three strategies share the full profile's 10,500 inputs.
 EXAMPLES = 3500 if FULL else 60
@@ -137,7 +138,9 @@ any_urls = st.builds(
               st.text(max_size=60).map(lambda p: "/" + p)),
     st.sampled_from(["", "?a=b", "#x", "?"]),
 )
-urls = st.one_of(real_urls, mutated_urls, any_urls, st.text(max_size=80))
+#: Issue 8's own list of URLs that once reached VOD (tests/snapshot_attacks.py).
+known_attacks = st.sampled_from([url for _, url, _ in ATTACKS + NOT_LISTED])
+urls = st.one_of(real_urls, mutated_urls, known_attacks, any_urls, st.text(max_size=80))
 slack_links = st.one_of(
     urls.map(lambda u: f"<{u}>"),
     st.builds(lambda u, label: f"<{u}|{label}>", urls, st.text(max_size=20)),
