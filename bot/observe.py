@@ -80,8 +80,9 @@ def note(**values: Any) -> None:
 def hand_off() -> SlackTrace | None:
     """The work after the acknowledgement takes the trace over; it calls `finish` at its end.
 
-    Listeners call this (through `Runtime.spawn`) before they next await after `ack()`, so
-    the middleware, which resumes only once the acknowledgement is polled, sees it.
+    Listeners call this (through `Runtime.spawn`) and return; Bolt runs them inside the
+    dispatch (`process_before_response=True`), so `TracedApp` sees the hand-off before
+    the dispatch returns.
     """
     trace = trace_var.get()
     if trace is not None:
