@@ -6,7 +6,8 @@
     setcover-bot snapshots ASSET_ID   show an asset's title, cover and snapshots
     setcover-bot set-cover URL        set a snapshot as its asset's cover (recorded as `cli`)
     setcover-bot capture ASSET_ID TIME…  new snapshots at those times (1:23, 83s, 1:02:03)
-    setcover-bot history ASSET_ID     the last changes of an asset from the audit store
+    setcover-bot history ASSET_ID     the last changes of an asset (with their ids)
+    setcover-bot undo CHANGE_ID       put back the cover the video had before that change
     setcover-bot demo-vod             a local VOD stand-in with sample videos, to try it out
 
 Each subcommand is one `Subcommand` in `COMMANDS`: its `--help` text, its arguments and
@@ -44,13 +45,15 @@ from bot.covers import (
     Duplicate,
     Failed,
     NotRecorded,
+    NotUndoable,
     Outcome,
+    Undone,
     Unknown,
     open_services,
 )
 from bot.logs import configure_logging
 from bot.standin.demo import DEFAULT_PORT
-from bot.store import AuditStore, ChangeRecord, Source, StoreUnavailable
+from bot.store import AuditStore, ChangeRecord, Source, Status, StoreUnavailable
 from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
@@ -255,9 +258,37 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_USAGE
         case Failed():
             return _vod_failure(outcome.error)
-        case Denied():
+        case Denied() | NotRecorded():
             print(f"error: {outcome.reason}", file=sys.stderr)
     return EXIT_REFUSED
+
+
+async def _undo(settings: Settings, args: argparse.Namespace) -> int:
+    actor = Actor(team_id="", channel_id="", user_id=f"cli:{_os_user()}")
+    try:
+        async with open_services(settings, slack_client=None) as services:
+            # The operator's own cloud credentials: recorded, but no Slack policy to ask.
+            outcome = await services.covers.undo(actor, args.change_id, apply_policy=False)
+    except VodError as exc:
+        return _vod_failure(exc)
+    except StoreUnavailable as exc:
+        print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    match outcome:
+        case Undone():
+            print(f"Change {args.change_id} undone (change {outcome.changed.change_id}): the "
+                  f"cover of {outcome.changed.asset_title} ({outcome.changed.asset_id}) is "
+                  f"{outcome.changed.snapshot_url} again.")
+            return EXIT_OK
+        case NotUndoable():
+            print(f"error: change {args.change_id} cannot be undone: {outcome.reason}",
+                  file=sys.stderr)
+            return EXIT_REFUSED
+        case Duplicate() if outcome.existing.status is Status.SUCCEEDED:
+            print(f"error: change {args.change_id} was already undone (change "
+                  f"{outcome.existing.id}).", file=sys.stderr)
+            return EXIT_REFUSED
+    return _report(outcome)
 
 
 @asynccontextmanager
@@ -350,8 +381,9 @@ def _describe_vod_error(error: VodError) -> str:
 def format_history_line(record: ChangeRecord) -> str:
     when = record.requested_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     error = f" {record.error_code}" if record.error_code else ""
-    return (f"{when}  {record.status.value:<9}{error}  {record.user_id} ({record.source.value})  "
-            f"{record.snapshot_url}")
+    source = record.source.value + (f" of {record.undoes}" if record.undoes is not None else "")
+    return (f"{record.id:>6}  {when}  {record.status.value:<9}{error}  {record.user_id} "
+            f"({source})  {record.snapshot_url}")
 
 
 def _os_user() -> str:
@@ -390,6 +422,11 @@ def _demo_vod(args: argparse.Namespace) -> int:
     from bot.standin.demo import run
 
     return run(args.port, args.write)
+
+
+def _change_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("change_id", metavar="CHANGE_ID", type=int,
+                        help="a change id, as `history` shows it (first column)")
 
 
 def _words(parser: argparse.ArgumentParser) -> None:
@@ -435,10 +472,17 @@ COMMANDS: dict[str, Subcommand] = {
         "print each new one: offset and URL, ready for `set-cover`. Recorded in the audit "
         "store with source `cli`.", _capture_arguments,
     ),
+    "undo": Subcommand(
+        _with_settings(_undo), "put back the cover a video had before a change",
+        "Undo change CHANGE_ID: set again the snapshot of the video's previous succeeded "
+        "change, or the cover VOD reported before it when that is still one of its "
+        "snapshots. Recorded with source `undo`, linked to the change; once per change.",
+        _change_id,
+    ),
     "history": Subcommand(
         _with_settings(_history), "the last cover changes of a video",
-        "Print the last 10 recorded cover changes of a video, newest first: when, outcome "
-        "(and VOD's error code), who, from where, which snapshot.", _asset_id,
+        "Print the last 10 recorded cover changes of a video, newest first: change id, "
+        "when, outcome (and VOD's error code), who, from where, which snapshot.", _asset_id,
     ),
     "demo-vod": Subcommand(
         _demo_vod, "a local VOD stand-in with sample videos, to try the bot",

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,6 +25,8 @@ from bot.store import (
     AssetBusy,
     Attempt,
     AuditStore,
+    CaptureAttempt,
+    CaptureStatus,
     ChangeRecord,
     DuplicateChange,
     Source,
@@ -52,13 +55,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class CoverRequest:
-    """`asset_id`: the asset the asker means (a picker's); None takes it from the URL."""
+    """A change to make. `asset_id`: the asset the asker means (a picker's); None takes it
+    from the URL. `undoes`: the change an undo puts back the cover of."""
 
     actor: Actor
     snapshot_url: str
     source: Source
     idempotency_key: str
     asset_id: str | None = None
+    undoes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Changed:
     snapshot_url: str
     previous_cover_url: str | None
     request_id: str | None
+    change_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,27 @@ class BadTimes:
     problem: str
 
 
-CaptureOutcome = Captured | CaptureFailed | CaptureTimedOut | BadTimes | Denied | Failed
+CaptureOutcome = (
+    Captured | CaptureFailed | CaptureTimedOut | BadTimes | Denied | Failed | NotRecorded
+)
+
+
+@dataclass(frozen=True)
+class NotUndoable:
+    """There is no earlier cover the bot can put back; nothing was sent to VOD."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Undone:
+    """The cover the video had before `undone` is back: `changed` is the undo itself."""
+
+    changed: Changed
+    undone: ChangeRecord
+
+
+UndoOutcome = Undone | NotUndoable | Failed | Unknown | Denied | Duplicate | Busy | NotRecorded
 
 
 @dataclass(frozen=True)
@@ -223,7 +249,7 @@ class CoverService:
 
         try:
             change_id = await self.store.begin(
-                replace(attempt, idempotency_key=request.idempotency_key)
+                replace(attempt, idempotency_key=request.idempotency_key, undoes=request.undoes)
             )
         except DuplicateChange as exc:
             await self._record_refused(
@@ -274,7 +300,54 @@ class CoverService:
             snapshot_url=listed_url,
             previous_cover_url=asset.cover_url,
             request_id=request_id,
+            change_id=change_id,
         )
+
+    async def undo(
+        self, actor: Actor, change_id: int, *, apply_policy: bool = True
+    ) -> UndoOutcome:
+        """Put back the cover the video had before change `change_id`, as a change of its
+        own (source `undo`, linked to it), at most once: its key comes from `change_id`.
+
+        The cover to put back is the snapshot of the asset's previous succeeded change on
+        record; failing that, the cover VOD reported before the change, if it is a snapshot
+        URL (the change itself then checks VOD still lists it). Otherwise `NotUndoable`,
+        and VOD is not called.
+        """
+        try:
+            record = await self.store.get(change_id)
+            if record is None or record.status is not Status.SUCCEEDED:
+                return NotUndoable(f"Change {change_id} is not on record as a cover change "
+                                   "that succeeded, so there is nothing to undo.")
+            previous = await self.store.previous_success(record.asset_id, before=record.id)
+        except StoreUnavailable as exc:
+            return NotRecorded(str(exc))
+        if apply_policy:  # off only by the caller's choice (the CLI), as for `change`
+            decision = await self.authorize(actor, asset_id=record.asset_id, source=Source.UNDO)
+            if not decision.allowed:
+                return Denied(decision.reason)
+        target = previous.snapshot_url if previous else record.previous_cover_url
+        if target is None:
+            return NotUndoable(f"VOD reported no cover before change {change_id}, so there "
+                               "is no earlier cover to put back.")
+        if previous is None:
+            try:
+                parse_snapshot_url(target, self.snapshot_hosts)
+            except SnapshotUrlError:
+                return NotUndoable(
+                    f"The cover before change {change_id} was not one of the video's "
+                    "snapshots (an image uploaded in the VOD console, say), and only "
+                    "snapshots can be set from here. Pick one with "
+                    f"`/setcover {record.asset_id}`.")
+            asset = await self.vod.get_asset(record.asset_id)
+            if target not in asset.snapshot_urls:
+                return NotUndoable(f"The cover before change {change_id} is no longer one of "
+                                   "the video's snapshots, so it cannot be put back.")
+        outcome = await self.change(CoverRequest(
+            actor=actor, snapshot_url=target, source=Source.UNDO,
+            idempotency_key=f"undo:{change_id}", undoes=change_id,
+        ), apply_policy=apply_policy)
+        return Undone(outcome, record) if isinstance(outcome, Changed) else outcome
 
     async def capture(
         self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
@@ -292,18 +365,52 @@ class CoverService:
                 return Denied(decision.reason)
         try:
             before = await self.vod.get_asset(asset_id)
-            try:
-                check_within(seconds, before.duration)
-            except TimecodeError as exc:
-                return BadTimes(str(exc))
-            request_id = await self.vod.capture(asset_id, seconds)
-            log.info("capture of %s at %s by %s (%s) started [request id %s]", asset_id,
-                     list(seconds), actor.user_id, source, request_id)
-            return await self._follow_capture(before)
         except VodError as exc:
-            log.warning("capture of %s by %s failed: %s %s [request id %s]", asset_id,
-                        actor.user_id, exc.code, exc.message, exc.request_id)
             return Failed(asset_id, exc)
+        try:
+            check_within(seconds, before.duration)
+        except TimecodeError as exc:
+            return BadTimes(str(exc))
+        try:
+            capture_id = await self.store.begin_capture(CaptureAttempt(
+                team_id=actor.team_id, channel_id=actor.channel_id, user_id=actor.user_id,
+                asset_id=before.asset_id, seconds=tuple(seconds), source=source,
+            ))
+        except StoreUnavailable as exc:
+            log.error("capture refused, audit store unavailable: %s", exc)
+            return NotRecorded(str(exc))
+        request_id: str | None = None
+        try:
+            request_id = await self.vod.capture(asset_id, seconds)
+            log.info("capture %s of %s at %s by %s (%s) started [request id %s]", capture_id,
+                     asset_id, list(seconds), actor.user_id, source, request_id)
+            outcome = await self._follow_capture(before)
+        except VodError as exc:
+            log.warning("capture %s of %s by %s failed: %s %s [request id %s]", capture_id,
+                        asset_id, actor.user_id, exc.code, exc.message, exc.request_id)
+            await self._finish_capture(capture_id, CaptureStatus.FAILED, error_code=exc.code,
+                                       error_msg=exc.message,
+                                       request_id=exc.request_id or request_id)
+            return Failed(asset_id, exc)
+        match outcome:
+            case Captured():
+                await self._finish_capture(capture_id, CaptureStatus.SUCCEEDED,
+                                           new_snapshots=len(outcome.new), request_id=request_id)
+            case CaptureFailed():
+                await self._finish_capture(capture_id, CaptureStatus.FAILED,
+                                           error_code="THUMBNAIL_FAILED",
+                                           error_msg=outcome.reason, request_id=request_id)
+            case _:
+                await self._finish_capture(capture_id, CaptureStatus.TIMED_OUT,
+                                           request_id=request_id)
+        return outcome
+
+    async def _finish_capture(self, capture_id: int, status: CaptureStatus, **values: Any) -> None:
+        """Record how a capture ended; a failure to record is logged, VOD already acted."""
+        try:
+            await self.store.finish_capture(capture_id, status=status, **values)
+        except StoreUnavailable:
+            log.exception("could not record the outcome of capture %s (%s)", capture_id, status)
 
     async def _follow_capture(self, before: Asset) -> CaptureOutcome:
         """Poll the asset until its snapshot task ends or the wait runs out."""

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-if TYPE_CHECKING:  # imported by the fixtures themselves, after the plugins below load
+if TYPE_CHECKING:  # the fakes are plugins (below): importing them here comes too early
     from tests.fakes.slack_server import FakeSlack
     from tests.fakes.vod_server import FakeVod
-    from tests.processes import ServedBot
+    from tests.processes import ServedBot, StartBot
 
 pytest_plugins = [
     "tests.fakes.slack_server",
@@ -49,3 +49,24 @@ def served(
 def bot(served: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack) -> ServedBot:
     """The module's served bot, with the fakes emptied for this test."""
     return served
+
+
+@pytest.fixture
+def start_bot(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> Iterator[StartBot]:
+    """Start bots with `start_bot(**settings)`; each is stopped, and checked, afterwards."""
+    from tests.processes import ServedBot
+
+    started: list[ServedBot] = []
+
+    def start(**settings: str) -> ServedBot:
+        workdir = tmp_path / f"bot{len(started)}"
+        workdir.mkdir()
+        bot = ServedBot(workdir, fake_vod, fake_slack, settings)
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:
+        bot.assert_clean_exit()

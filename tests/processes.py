@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -141,3 +142,7 @@ class ServedBot:
 
     def posts(self, url: str, count: int = 1) -> list[Recorded]:
         return wait_until(lambda: (p := self.slack.posts_to(url)) and len(p) >= count and p)
+
+
+#: The `start_bot` fixture (tests/conftest.py): `start_bot(**settings) -> ServedBot`.
+StartBot = Callable[..., ServedBot]

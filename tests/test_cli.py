@@ -116,7 +116,7 @@ def test_vod_refusal_prints_code_explanation_and_request_id(
     assert fake_vod.cover_changes == []
     history = run_cli("history", KEYNOTE, env=env, cwd=tmp_path)
     [line] = history.stdout.splitlines()
-    assert line.split()[3:5] == ["failed", "VOD.10062"]
+    assert line.split()[4:6] == ["failed", "VOD.10062"]
 
 
 def test_set_cover_that_vod_never_confirms_is_unknown_with_its_own_exit_status(

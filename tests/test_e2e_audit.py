@@ -7,41 +7,19 @@ PostgreSQL database where the test is about processes sharing a store.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
-from tests.processes import ServedBot, run_cli
+from tests.processes import StartBot, run_cli
 from tests.slack_requests import USER_ID, click_body, signature_headers
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 INTRUDER = "U0INTRUDER"
-StartBot = Callable[..., ServedBot]
-
-
-@pytest.fixture
-def start_bot(
-    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
-) -> Iterator[StartBot]:
-    """Start bots with `start_bot(**settings)`; each is stopped, and checked, afterwards."""
-    started: list[ServedBot] = []
-
-    def start(**settings: str) -> ServedBot:
-        workdir = tmp_path / f"bot{len(started)}"
-        workdir.mkdir()
-        bot = ServedBot(workdir, fake_vod, fake_slack, settings)
-        started.append(bot)
-        return bot
-
-    yield start
-    for bot in started:
-        bot.assert_clean_exit()
 
 
 def test_an_unauthorized_command_and_click_never_reach_vod(

@@ -5,6 +5,7 @@
     try_again            the same change again, with the fresh nonce of the failure message
     picker_page:prev|next  another page of the picker, same nonce
     pick_asset:<n>       open the picker of a search result
+    undo                 undo the change whose id the button carries (CoverService.undo)
     capture_at           open the "Capture at…" modal (views.open with the click's
                          trigger_id); its submission starts the capture and answers
                          through the picker's response_url, kept in private_metadata
@@ -83,6 +84,16 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             images=value.get("m") != 0,
         ), reply, replace=paging)
 
+    async def undo(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        change_id = blocks.decode(_clicked(body).get("value")).get("c")
+        reply = runtime.response_url(body.get("response_url"))
+        if not isinstance(change_id, int):
+            _out_of_date(runtime, reply)
+            return
+        runtime.spawn(flows.undo(runtime, flows.action_actor(body), reply, change_id), reply,
+                      replace=False)
+
     async def capture_at(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         asset_id = blocks.decode(_clicked(body).get("value")).get("a")
@@ -131,6 +142,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     app.action(_matching(ActionId.TRY_AGAIN))(use_cover)
     app.action(_matching(ActionId.PICKER_PAGE))(open_picker)
     app.action(_matching(ActionId.PICK_ASSET))(open_picker)
+    app.action(_matching(ActionId.UNDO))(undo)
     app.action(_matching(ActionId.CAPTURE_AT))(capture_at)
     app.view(blocks.CAPTURE_CALLBACK)(capture_submitted)
     app.action(re.compile(".*"))(other_click)

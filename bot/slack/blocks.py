@@ -52,6 +52,7 @@ class ActionId(enum.StrEnum):
     PICK_ASSET = "pick_asset"
     TRY_AGAIN = "try_again"
     CAPTURE_AT = "capture_at"
+    UNDO = "undo"
 
 
 class BlockId(enum.StrEnum):
@@ -68,6 +69,8 @@ class BlockId(enum.StrEnum):
     RETRY = "retry"
     CAPTURE = "capture"
     CAPTURE_NOTE = "capture_note"
+    UNDO = "undo"
+    UNDONE = "undone"
 
 
 def action_id(base: ActionId, suffix: object | None = None) -> str:
@@ -466,12 +469,13 @@ def history(
     blocks = [section(f"Last {len(records)} cover change(s) of {name}, newest first:")]
     for index, record in enumerate(records[: MAX_BLOCKS - 1]):
         status = _status_text(record)
-        who = f"<@{record.user_id}>" if _is_slack_user(record.user_id) else \
-            f"`{esc(record.user_id)}`"
         snapshot = _recorded_snapshot(record.snapshot_url, snapshot_hosts)
         source = record.source.value
+        if record.undoes is not None:
+            source += f" of change {record.undoes}"
         blocks.append(context(
-            f"{slack_date(record.requested_at)} · {who} · {snapshot} · {status} · via {source}",
+            f"*{record.id}* · {slack_date(record.requested_at)} · {_who(record.user_id)} · "
+            f"{snapshot} · {status} · via {source}",
             block=block_id(BlockId.HISTORY_ENTRY, index),
         ))
     return message(f"Last cover changes of {asset_id}", blocks)
@@ -527,14 +531,25 @@ def setting_cover(asset_id: str) -> Message:
 
 def changed_in_channel(
     *, user_id: str, asset_id: str, asset_title: str, snapshot_url: str,
-    request_id: str | None, images: bool = True,
+    request_id: str | None, images: bool = True, change_id: int | None = None,
+    undoes: ChangeRecord | None = None, undone_by: str | None = None,
 ) -> Message:
-    """The channel's news: who set the cover of which video, and the new cover."""
+    """The channel's news: who set the cover of which video, and the new cover.
+
+    `change_id` adds an Undo button for that change; `undoes` says the change put back
+    an earlier cover; `undone_by` marks an outcome someone has since undone (no button).
+    """
     title = esc(asset_title or asset_id)
-    blocks = [section(
-        f":frame_with_picture: <@{user_id}> set the cover of *{title}* (`{esc(asset_id)}`).",
-        block=str(BlockId.OUTCOME),
-    )]
+    if undoes is not None:
+        headline = (f":leftwards_arrow_with_hook: <@{user_id}> undid change {undoes.id} by "
+                    f"{_who(undoes.user_id)}: the cover of *{title}* (`{esc(asset_id)}`) is "
+                    "back to what it was.")
+        text = f"<@{user_id}> undid a cover change of {title}."
+    else:
+        headline = (f":frame_with_picture: <@{user_id}> set the cover of *{title}* "
+                    f"(`{esc(asset_id)}`).")
+        text = f"<@{user_id}> set the cover of {title}."
+    blocks = [section(headline, block=str(BlockId.OUTCOME))]
     if images:
         blocks.append(image(snapshot_url, f"New cover of {asset_title or asset_id}",
                             block=str(BlockId.OUTCOME_IMAGE)))
@@ -544,11 +559,27 @@ def changed_in_channel(
             "Slack could not download the picture from the video service, so it is shown "
             "as a link."))
     notes = [VOD_DELAY_NOTE]
+    if change_id is not None:
+        notes.append(f"change {change_id}")
     if request_id:
         notes.append(f"VOD request id `{esc(request_id)}`")
     blocks.append(context(" · ".join(notes)))
-    return message(f"<@{user_id}> set the cover of {esc(asset_title or asset_id)}. "
-                   f"{VOD_DELAY_NOTE}", blocks, mrkdwn=True)
+    if undone_by is not None:
+        blocks.append(context(f":leftwards_arrow_with_hook: Undone by <@{undone_by}>.",
+                              block=str(BlockId.UNDONE)))
+    elif change_id is not None:
+        blocks.append({"type": "actions", "block_id": str(BlockId.UNDO), "elements": [
+            button("Undo", str(ActionId.UNDO), encode(c=change_id))]})
+    return message(f"{text} {VOD_DELAY_NOTE}", blocks, mrkdwn=True)
+
+
+def not_undoable(reason: str) -> Message:
+    return message(f"That change cannot be undone: {reason}", [section(
+        f":no_entry_sign: That change cannot be undone. {esc(reason)}")])
+
+
+def _who(user_id: str) -> str:
+    return f"<@{user_id}>" if _is_slack_user(user_id) else f"`{esc(user_id)}`"
 
 
 def confirmation(*, asset_id: str, asset_title: str) -> Message:
@@ -671,14 +702,17 @@ def duplicate(*, asset_id: str, status: Status, error_code: str | None = None) -
     return message(f"That cover change of {asset_id} was already requested.", [section(text)])
 
 
-def busy(*, asset_id: str, pending_user_id: str | None, snapshot_url: str) -> Message:
+def busy(*, asset_id: str, pending_user_id: str | None, snapshot_url: str | None) -> Message:
+    """Another change of the video is in flight; Try again sets `snapshot_url` (an undo
+    has none: it is tried again with its own Undo button)."""
     who = f" by <@{pending_user_id}>" if pending_user_id and _is_slack_user(pending_user_id) \
         else ""
     blocks = [section(
         f":hourglass_flowing_sand: Another cover change of `{esc(asset_id)}` is in progress"
         f"{who}. Wait a minute, then try again."
     )]
-    blocks.append(_retry_actions(asset_id, snapshot_url))
+    if snapshot_url:
+        blocks.append(_retry_actions(asset_id, snapshot_url))
     return message(f"Another cover change of {asset_id} is in progress.", blocks)
 
 

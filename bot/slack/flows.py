@@ -12,6 +12,9 @@ Each flow answers through the interaction's `response_url` and keeps within its 
   snapshots or the reason there are none follow (1, 2 with the resend). From the "Capture
   at…" modal the picker's `response_url` is used: "Capturing…" (1), the result (2, 3), on
   top of the picker's own 1 or 2.
+- a click on "Undo" (in the channel): the outcome it is on is replaced by the same
+  message marked "Undone by …" (1, 2 with the resend), the channel is told who undid it
+  (2 to 4); a refusal goes to the clicker only (1).
 - a snapshot URL typed in the command: the acknowledgement says "Setting…" (free), the
   outcome goes to the channel (1, 2 with the resend) or the failure to the user (1).
 """
@@ -35,13 +38,15 @@ from bot.covers import (
     Duplicate,
     Failed,
     NotRecorded,
+    NotUndoable,
     Outcome,
+    Undone,
     Unknown,
 )
 from bot.slack import blocks
 from bot.slack.delivery import ResponseUrl
 from bot.slack.runtime import Runtime, Stopped
-from bot.store import Source
+from bot.store import Source, Status
 
 
 def command_actor(body: dict[str, Any]) -> Actor:
@@ -124,40 +129,82 @@ async def change_cover(
 
 async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id: str, url: str,
                 from_picker: bool) -> None:
-    """The outcome to the channel (a change) or to the user (anything else)."""
+    """The outcome to the channel (a change, with Undo) or to the user (anything else)."""
+    if isinstance(outcome, Changed):
+        await reply.send_with_fallback(
+            lambda images: blocks.changed_in_channel(
+                user_id=actor.user_id, asset_id=outcome.asset_id,
+                asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
+                request_id=outcome.request_id, images=images, change_id=outcome.change_id),
+            in_channel=True,
+        )
+        if from_picker:
+            await reply.send(blocks.confirmation(asset_id=outcome.asset_id,
+                                                 asset_title=outcome.asset_title),
+                             replace=True)
+    else:
+        await _refused(reply, outcome, actor=actor, asset_id=asset_id, url=url,
+                       replace=from_picker)
+
+
+async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: int) -> None:
+    """Undo a change from its outcome message: that message is marked undone (replaced in
+    place) and the channel is told who undid it, with an Undo of its own."""
+    outcome = await runtime.covers.undo(actor, change_id)
+    if isinstance(outcome, Undone):
+        undone, changed = outcome.undone, outcome.changed
+        _note(changed)
+        await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
+            user_id=undone.user_id, asset_id=undone.asset_id,
+            asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
+            request_id=undone.request_id, images=images, change_id=undone.id,
+            undone_by=actor.user_id), in_channel=True, replace=True)
+        await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
+            user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
+            snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,
+            change_id=changed.change_id, undoes=undone), in_channel=True)
+    elif isinstance(outcome, NotUndoable):
+        await reply.send(blocks.not_undoable(outcome.reason))
+    elif isinstance(outcome, Duplicate) and outcome.existing.status is Status.SUCCEEDED:
+        await reply.send(blocks.not_undoable(
+            f"It was already undone (change {outcome.existing.id} by "
+            f"{outcome.existing.user_id})."))
+    else:
+        _note(outcome)
+        await _refused(reply, outcome, actor=actor, asset_id=None, url=None, replace=False)
+
+
+async def _refused(
+    reply: ResponseUrl, outcome: Failed | Unknown | Denied | Duplicate | Busy | NotRecorded, *,
+    actor: Actor, asset_id: str | None, url: str | None, replace: bool,
+) -> None:
+    """Tell the requester why a change did not happen, or may not have (only they see it).
+
+    Without a `url` (an undo, a capture) there is no Try again button: an undo is tried
+    again with its own Undo button.
+    """
     match outcome:
-        case Changed():
-            await reply.send_with_fallback(
-                lambda images: blocks.changed_in_channel(
-                    user_id=actor.user_id, asset_id=outcome.asset_id,
-                    asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
-                    request_id=outcome.request_id, images=images),
-                in_channel=True,
-            )
-            if from_picker:
-                await reply.send(blocks.confirmation(asset_id=outcome.asset_id,
-                                                     asset_title=outcome.asset_title),
-                                 replace=True)
         case Failed():
             await reply.send(blocks.failure(asset_id=outcome.asset_id, error=outcome.error,
-                                            snapshot_url=url), replace=from_picker)
+                                            snapshot_url=url), replace=replace)
         case Unknown():
             await reply.send(blocks.unknown(asset_id=outcome.asset_id, error=outcome.error,
-                                            snapshot_url=url), replace=from_picker)
+                                            snapshot_url=url), replace=replace)
         case Denied():
             await reply.send(blocks.denied(reason=outcome.reason, user_id=actor.user_id),
-                             replace=from_picker)
+                             replace=replace)
         case Duplicate():
             existing = outcome.existing
             await reply.send(blocks.duplicate(
                 asset_id=existing.asset_id, status=existing.status,
-                error_code=existing.error_code), replace=from_picker)
+                error_code=existing.error_code), replace=replace)
         case Busy():
-            await reply.send(blocks.busy(asset_id=asset_id,
+            await reply.send(blocks.busy(asset_id=outcome.pending.asset_id,
                                          pending_user_id=outcome.pending.user_id,
-                                         snapshot_url=url), replace=from_picker)
+                                         snapshot_url=url), replace=replace)
         case NotRecorded():
-            await reply.send(blocks.not_recorded(asset_id=asset_id), replace=from_picker)
+            await reply.send(blocks.not_recorded(asset_id=asset_id or "this video"),
+                             replace=replace)
 
 
 async def capture(
@@ -179,11 +226,9 @@ async def capture(
                                                       status=outcome.status))
         case BadTimes():
             await reply.send(blocks.error_message(outcome.problem))
-        case Denied():
-            await reply.send(blocks.denied(reason=outcome.reason, user_id=actor.user_id))
-        case Failed():
-            await reply.send(blocks.failure(asset_id=asset_id, error=outcome.error,
-                                            snapshot_url=None))
+        case Denied() | Failed() | NotRecorded():
+            await _refused(reply, outcome, actor=actor, asset_id=asset_id, url=None,
+                           replace=False)
 
 
 def _note(outcome: Outcome) -> None:

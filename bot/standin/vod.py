@@ -229,6 +229,11 @@ class FakeVod:
         with self.lock:
             self.tokens.clear()
 
+    def reset_requests(self) -> None:
+        """Forget the requests so far, so a test can assert on what comes next."""
+        with self.lock:
+            self.requests.clear()
+
     def requests_to(self, suffix: str) -> list[Recorded]:
         with self.lock:
             return [r for r in self.requests if r.path.endswith(suffix)]

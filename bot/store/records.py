@@ -21,6 +21,7 @@ class Source(enum.StrEnum):
     COMMAND = "command"
     BUTTON = "button"
     CLI = "cli"
+    UNDO = "undo"
 
 
 class Status(enum.StrEnum):
@@ -39,6 +40,15 @@ class Status(enum.StrEnum):
     DENIED = "denied"
     BUSY = "busy"
     DUPLICATE = "duplicate"
+
+
+class CaptureStatus(enum.StrEnum):
+    """Where a snapshot task stands: `timed_out` when the bot stopped waiting for VOD."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
 
 
 #: How a change that was begun can end (`AuditStore.finish`).
@@ -62,6 +72,19 @@ class Attempt:
     asset_id: str
     snapshot_url: str
     source: Source
+    undoes: int | None = None
+
+
+@dataclass(frozen=True)
+class CaptureAttempt:
+    """A snapshot task someone asked for: the asset and the whole seconds."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    asset_id: str
+    seconds: tuple[int, ...]
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,27 @@ class ChangeRecord:
     error_msg: str | None
     request_id: str | None
     idempotency_key: str | None
+    undoes: int | None = None
+
+
+@dataclass(frozen=True)
+class CaptureRecord:
+    """One row of `captures`."""
+
+    id: int
+    requested_at: datetime
+    finished_at: datetime | None
+    team_id: str
+    channel_id: str
+    user_id: str
+    asset_id: str
+    seconds: tuple[int, ...]
+    source: Source
+    status: CaptureStatus
+    new_snapshots: int | None
+    error_code: str | None
+    error_msg: str | None
+    request_id: str | None
 
 
 class StoreError(Exception):

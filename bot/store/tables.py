@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.store.records import Source, Status
+from bot.store.records import CaptureStatus, Source, Status
 
 PENDING_ONLY = sa.text("status = 'pending'")
 
@@ -27,6 +27,7 @@ metadata = sa.MetaData(
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
         "ck": "ck_%(table_name)s_%(constraint_name)s",
         "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     }
 )
 
@@ -51,7 +52,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _one_of(column: str, enum: type[Source] | type[Status]) -> str:
+def _one_of(column: str, enum: type[Source] | type[Status] | type[CaptureStatus]) -> str:
     return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"
 
 
@@ -74,6 +75,8 @@ cover_changes = sa.Table(
     sa.Column("error_msg", sa.Text, nullable=True),
     sa.Column("request_id", sa.String(128), nullable=True),
     sa.Column("idempotency_key", sa.String(255), nullable=True),
+    #: The change this one undoes (source `undo`).
+    sa.Column("undoes", sa.Integer, sa.ForeignKey("cover_changes.id"), nullable=True),
     sa.UniqueConstraint("idempotency_key"),
     sa.CheckConstraint(_one_of("source", Source), name="source"),
     sa.CheckConstraint(_one_of("status", Status), name="status"),
@@ -85,4 +88,27 @@ cover_changes = sa.Table(
         sqlite_where=PENDING_ONLY,
         postgresql_where=PENDING_ONLY,
     ),
+)
+
+#: Snapshot tasks asked of VOD ("capture at 1:23"): they cost money, so each is on record.
+captures = sa.Table(
+    "captures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.Column("team_id", sa.String(32), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("asset_id", sa.String(255), nullable=False),
+    sa.Column("seconds", sa.Text, nullable=False),  # "5,83"
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("new_snapshots", sa.Integer, nullable=True),
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("error_msg", sa.Text, nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    sa.CheckConstraint(_one_of("source", Source), name="source"),
+    sa.CheckConstraint(_one_of("status", CaptureStatus), name="status"),
+    sa.Index("ix_captures_asset_id", "asset_id", "requested_at"),
 )

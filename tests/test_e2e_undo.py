@@ -1,0 +1,127 @@
+"""End to end, issue 12: Undo on the outcome in the channel, and `setcover-bot undo`.
+
+Each test starts `setcover-bot serve`; the store scenarios run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bot.slack import blocks
+from tests.fakes.server import wait_until
+from tests.fakes.slack_server import FakeSlack, Recorded
+from tests.fakes.vod_server import FakeVod, snapshot_url
+from tests.processes import ServedBot, StartBot, run_cli
+from tests.slack_requests import click_body, signature_headers
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+FIRST = snapshot_url(KEYNOTE, "sample", 0)
+SECOND = snapshot_url(KEYNOTE, "sample", 1)
+
+
+def set_cover(bot: ServedBot, url: str) -> Recorded:
+    """Set `url` as the cover with the slash command; the outcome the channel saw."""
+    _, response_url = bot.command(url)
+    (outcome,) = bot.posts(response_url)
+    assert outcome.body["response_type"] == "in_channel", outcome.all_text()
+    return outcome
+
+
+def history(bot: ServedBot) -> list[str]:
+    done = run_cli("history", KEYNOTE, env=bot.settings, cwd=Path(bot.log.name).parent)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_undo_puts_the_earlier_cover_back_and_can_itself_be_undone(
+    start_bot: StartBot, database_url: str, fake_vod: FakeVod
+) -> None:
+    bot = start_bot(DATABASE_URL=database_url)
+    set_cover(bot, FIRST)
+    outcome = set_cover(bot, SECOND)
+    assert "Undo" in outcome.all_text() and blocks.problems(
+        {"text": outcome.text, "blocks": outcome.blocks}) == []
+
+    _, click_url = bot.click(outcome, text="Undo", user_id="U0EDITOR")
+    marked, told = bot.posts(click_url, 2)
+    assert marked.body["replace_original"] is True and marked.body["response_type"] == "in_channel"
+    assert "Undone by <@U0EDITOR>" in marked.all_text() and "Undo\"" not in marked.all_text()
+    assert told.body["response_type"] == "in_channel" and told.body["replace_original"] is False
+    assert "undid change 2" in told.all_text() and FIRST in told.all_text()
+    assert fake_vod.assets[KEYNOTE].cover_url == FIRST
+    lines = history(bot)
+    assert len(lines) == 3 and "(undo of 2)" in lines[0] and FIRST in lines[0]
+    assert [line.split()[0] for line in lines] == ["3", "2", "1"]
+
+    _, again_url = bot.click(told, text="Undo")  # the undo is undoable too
+    bot.posts(again_url, 2)
+    assert fake_vod.assets[KEYNOTE].cover_url == SECOND
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [FIRST, SECOND, FIRST, SECOND]
+
+
+def test_undo_clicked_twice_at_once_makes_one_change(
+    start_bot: StartBot, database_url: str, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    bot = start_bot(DATABASE_URL=database_url)
+    set_cover(bot, FIRST)
+    outcome = set_cover(bot, SECOND)
+    fake_vod.latency["/asset/cover"] = 0.3
+    urls = [fake_slack.new_response_url() for _ in range(2)]
+    bodies = [click_body(outcome.blocks, response_url=u, text="Undo") for u in urls]
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda b: bot.post(b, signature_headers(b)).status_code,
+                                 bodies))
+
+    assert statuses == [200, 200]
+    answers = wait_until(lambda: (p := [x for u in urls for x in fake_slack.posts_to(u)])
+                         and len(p) >= 3 and p)
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [FIRST, SECOND, FIRST]
+    assert any("already" in a.all_text() for a in answers)
+    assert sum("undid change" in a.all_text() for a in answers) == 1
+    assert len(history(bot)) == 3  # the refused second click is not a change
+
+
+def test_an_earlier_cover_that_was_no_snapshot_cannot_be_undone(
+    start_bot: StartBot, fake_vod: FakeVod
+) -> None:
+    bot = start_bot()
+    outcome = set_cover(bot, FIRST)  # the cover before was the uploaded Cover0.jpg
+    fake_vod.reset_requests()
+
+    _, click_url = bot.click(outcome, text="Undo")
+    (answer,) = bot.posts(click_url)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "cannot be undone" in answer.text and "not one of the video's snapshots" in answer.text
+    assert fake_vod.api_requests == []
+    assert fake_vod.assets[KEYNOTE].cover_url == FIRST
+
+
+def test_only_allowed_people_undo(start_bot: StartBot, fake_vod: FakeVod) -> None:
+    bot = start_bot()
+    set_cover(bot, FIRST)
+    outcome = set_cover(bot, SECOND)
+    _, click_url = bot.click(outcome, text="Undo", user_id="U0INTRUDER")
+    (answer,) = bot.posts(click_url)
+    assert "may not change video covers" in answer.text
+    assert fake_vod.assets[KEYNOTE].cover_url == SECOND and len(fake_vod.cover_changes) == 2
+
+
+def test_cli_undo_by_change_id(tmp_path: Path, fake_vod: FakeVod) -> None:
+    env = fake_vod.settings_env() | {"DATABASE_URL": f"sqlite:///{tmp_path}/a.db"}
+    for url in (FIRST, SECOND):
+        assert run_cli("set-cover", url, env=env, cwd=tmp_path).returncode == 0
+
+    undone = run_cli("undo", "2", env=env, cwd=tmp_path)
+    assert undone.returncode == 0, undone.stderr
+    assert "Change 2 undone (change 3)" in undone.stdout and FIRST in undone.stdout
+    assert fake_vod.assets[KEYNOTE].cover_url == FIRST
+
+    again = run_cli("undo", "2", env=env, cwd=tmp_path)
+    assert again.returncode == 1 and "already undone (change 3)" in again.stderr
+    first = run_cli("undo", "1", env=env, cwd=tmp_path)
+    assert first.returncode == 1 and "not one of the video's snapshots" in first.stderr
+    missing = run_cli("undo", "99", env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and "nothing to undo" in missing.stderr
+    assert len(fake_vod.cover_changes) == 3
