@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,7 +151,39 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         out.append((f"changed {images}", blocks.changed_in_channel(
             user_id="U123", asset_id=ASSET_ID, asset_title="Launch & <keynote>",
             snapshot_url=snap_url(2), request_id="req-9", images=images)))
+        out.append((f"changed undoable {images}", blocks.changed_in_channel(
+            user_id="U123", asset_id=ASSET_ID, asset_title="T" * 500,
+            snapshot_url=snap_url(2), request_id="req-9", images=images, change_id=2**31)))
+        out.append((f"undone {images}", blocks.changed_in_channel(
+            user_id="U123", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(2),
+            request_id=None, images=images, change_id=7, undone_by="U456")))
+        out.append((f"undo {images}", blocks.changed_in_channel(
+            user_id="U456", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
+            request_id="r", images=images, change_id=8, undoes=record(Status.SUCCEEDED, n=7))))
+    out.append(("not undoable", blocks.not_undoable("x" * 3000)))
+    out.append(("busy undo", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9",
+                                         snapshot_url=None)))
     return out
+
+
+def test_undo_button_carries_the_change_and_an_undone_outcome_has_none() -> None:
+    undoable = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
+        request_id=None, change_id=42)
+    _, undo = find_button(undoable["blocks"], text="Undo")
+    assert blocks.decode(undo["value"]) == {"c": 42} and "change 42" in json.dumps(undoable)
+    undone = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
+        request_id=None, change_id=42, undone_by="U2")
+    assert "Undone by <@U2>" in json.dumps(undone)
+    with pytest.raises(AssertionError):
+        find_button(undone["blocks"], text="Undo")
+
+
+def test_history_shows_change_ids_and_what_an_undo_undid() -> None:
+    undo = replace(record(Status.SUCCEEDED, n=9), source=Source.UNDO, undoes=4)
+    text = json.dumps(blocks.history(ASSET_ID, [undo], snapshot_hosts=HOSTS))
+    assert "*9*" in text and "via undo of change 4" in text
 
 
 @pytest.mark.parametrize(("name", "msg"), every_message(), ids=lambda v: v if isinstance(v, str)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.slack import blocks
+from tests import blockkit
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack, Recorded
 from tests.fakes.vod_server import FakeVod, snapshot_url
@@ -40,7 +40,7 @@ def test_undo_puts_the_earlier_cover_back_and_can_itself_be_undone(
     bot = start_bot(DATABASE_URL=database_url)
     set_cover(bot, FIRST)
     outcome = set_cover(bot, SECOND)
-    assert "Undo" in outcome.all_text() and blocks.problems(
+    assert "Undo" in outcome.all_text() and blockkit.problems(
         {"text": outcome.text, "blocks": outcome.blocks}) == []
 
     _, click_url = bot.click(outcome, text="Undo", user_id="U0EDITOR")
