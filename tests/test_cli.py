@@ -132,7 +132,7 @@ def test_set_cover_that_vod_never_confirms_is_unknown_with_its_own_exit_status(
     assert "not changed" not in result.stderr
     history = run_cli("history", KEYNOTE, env=env, cwd=tmp_path)
     [line] = history.stdout.splitlines()
-    assert line.split()[3] == "unknown"
+    assert line.split()[4] == "unknown"
 
 
 APP_TOKEN = "xapp-1-A0APP-fake-app-token"
