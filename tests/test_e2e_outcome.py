@@ -87,7 +87,7 @@ def test_a_change_vod_applied_but_never_confirmed_is_unknown_not_failed(
                            for p in fake_slack.posts_to(retry_url)))
     assert {c.thumbnail_url for c in fake_vod.cover_changes} == {
         fake_vod.assets[KEYNOTE].cover_url}
-    assert [line.split()[3] for line in _history(bot, tmp_path)] == ["succeeded", "unknown"]
+    assert [line.split()[4] for line in _history(bot, tmp_path)] == ["succeeded", "unknown"]
 
 
 def test_sigterm_with_vod_hanging_answers_every_user_and_records_the_change(
