@@ -166,16 +166,10 @@ def _serve(args: argparse.Namespace) -> int:
     except StoreUnavailable as exc:
         print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    if settings.socket_mode:
-        from bot.slack.socket_mode import run
+    from bot.web import serve  # both modes: Socket Mode serves its health checks on PORT
 
-        _freeze_start_up_heap()
-        asyncio.run(run(settings))
-    else:
-        from bot.web import serve
-
-        _freeze_start_up_heap()
-        serve(settings)
+    _freeze_start_up_heap()
+    serve(settings)
     return EXIT_OK
 
 

@@ -1,12 +1,15 @@
-"""HTTP mode: the Starlette app uvicorn serves.
+"""The Starlette app uvicorn serves, in both modes.
 
-    POST /slack/events   slash commands and interactivity: unsigned, stale or badly signed
-                         401, over 1 MiB 413, both before the body is read or parsed
+    POST /slack/events   HTTP mode only: slash commands and interactivity; unsigned, stale
+                         or badly signed 401, over 1 MiB 413, before the body is read whole
     GET  /healthz        200 while the process lives
-    GET  /readyz         200 when the audit store answers, else 503
+    GET  /readyz         200 when the audit store answers and, in Socket Mode, the
+                         WebSocket is connected; else 503
+    GET  /metrics        Prometheus
 
 The lifespan opens the process's services once (one VOD client, one store, one policy),
-and on shutdown waits for the Slack work under way before closing them.
+in Socket Mode starts the connection in the background (`SocketModeLink`), and on
+shutdown closes it, then waits for the Slack work under way before closing the services.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bot.config import Settings
 from bot.covers import open_services
 from bot.slack.app import build_app, open_web_client
 from bot.slack.request import Refused, SignedBody, SlackRequest
+from bot.slack.socket_mode import SocketModeLink
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +89,22 @@ def create_app(settings: Settings) -> Starlette:
             bolt_app, runtime = build_app(settings, services, client=client)
             app.state.services = services
             app.state.runtime = runtime
-            app.state.slack = SlackEventsHandler(bolt_app, SignedBody(_signing_secret(settings)))
-            log.info("serving Slack on port %s; %s", settings.port, services.policy.describe())
+            link = app.state.link = SocketModeLink(bolt_app, settings) if \
+                settings.socket_mode else None
+            if link is None:
+                app.state.slack = SlackEventsHandler(
+                    bolt_app, SignedBody(_signing_secret(settings)))
+                log.info("serving Slack on port %s; %s", settings.port,
+                         services.policy.describe())
+            else:
+                link.start()
+                log.info("Socket Mode; health checks on port %s; %s", settings.port,
+                         services.policy.describe())
             try:
                 yield
             finally:
+                if link is not None:
+                    await link.close()  # no new Slack work, then finish what is under way
                 await runtime.drain()
 
     async def slack_events(request: Request) -> Response:
@@ -103,16 +118,24 @@ def create_app(settings: Settings) -> Starlette:
         return Response(page, media_type=content_type)
 
     async def readyz(request: Request) -> Response:
+        """Ready: the store answers and, in Socket Mode, the WebSocket is connected."""
+        state: dict[str, str] = {"store": "ok"}
         try:
             await request.app.state.services.store.ping()
         except Exception as exc:
             log.warning("not ready: audit store: %s", exc)
-            return JSONResponse({"ok": False, "store": "unavailable"}, status_code=503)
-        return JSONResponse({"ok": True, "store": "ok"})
+            state["store"] = "unavailable"
+        link: SocketModeLink | None = request.app.state.link
+        if link is not None:
+            state["slack"] = "connected" if await link.connected() else "disconnected"
+        ok = state["store"] == "ok" and state.get("slack", "connected") == "connected"
+        return JSONResponse({"ok": ok, **state}, status_code=200 if ok else 503)
 
+    events = [] if settings.socket_mode else [
+        Route("/slack/events", slack_events, methods=["POST"])]
     return Starlette(
         routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
+            *events,
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_page, methods=["GET"]),
@@ -128,7 +151,10 @@ def _signing_secret(settings: Settings) -> str:
 
 
 def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:
-    """Serve until SIGTERM/SIGINT; then finish requests and tasks under way, and close."""
+    """Serve until SIGTERM/SIGINT; then finish requests and tasks under way, and close.
+
+    Both modes: in Socket Mode the events come over the WebSocket, and `PORT` serves the
+    health checks and metrics."""
     config = uvicorn.Config(
         create_app(settings),
         host=host,

@@ -1,50 +1,108 @@
-"""Socket Mode is the same app behind Bolt's aiohttp Socket Mode handler; no real Slack."""
+"""Socket Mode for real: `setcover-bot serve` with SLACK_APP_TOKEN connects to the fake
+Slack's WebSocket (`apps.connections.open` → `ws://…/socket`), answers envelopes there,
+serves `/healthz` and `/readyz` on PORT, and stops on SIGTERM in every state.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from types import SimpleNamespace
+import json
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
 
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.request.async_request import AsyncBoltRequest
+import pytest
 
-from bot.config import Settings
-from bot.slack import socket_mode
-from bot.slack.app import build_app
+from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
-from tests.slack_requests import BOT_TOKEN
+from tests.fakes.vod_server import FakeVod
+from tests.processes import ServedBot, free_port
+from tests.slack_requests import command_body
 
 APP_TOKEN = "xapp-1-A0SETCOVER-1234-abcdef"
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+#: SIGTERM must stop the process within this, whatever the connection is doing.
+STOP_WITHIN_S = 5.0
 
 
-def settings(fake_slack: FakeSlack) -> Settings:
-    return Settings(_env_file=None, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN,
-                    slack_api_url=fake_slack.api_url)
+def start(tmp_path: Path, vod: FakeVod, slack: FakeSlack, **settings: str) -> ServedBot:
+    return ServedBot(tmp_path, vod, slack, {"SLACK_APP_TOKEN": APP_TOKEN} | settings)
 
 
-async def test_handler_wraps_the_same_app_and_client(fake_slack: FakeSlack) -> None:
-    config = settings(fake_slack)
-    assert config.socket_mode
-    app, _ = build_app(config, SimpleNamespace(covers=None))  # type: ignore[arg-type]
-    handler = socket_mode.make_handler(app, config)
-    assert isinstance(handler, AsyncSocketModeHandler)
-    assert handler.app is app
-    assert handler.client.app_token == APP_TOKEN
-    assert handler.client.web_client is app.client
-    assert app.client.base_url == fake_slack.api_url
-    assert inspect.iscoroutinefunction(socket_mode.run)
-    await handler.close_async()
+def ready(bot: ServedBot) -> tuple[int, dict[str, object]]:
+    response = bot.http.get("/readyz")
+    return response.status_code, response.json()
 
 
-async def test_socket_mode_requests_reach_the_listeners_without_a_signature(
-    fake_slack: FakeSlack,
+def stop_in_time(bot: ServedBot) -> None:
+    started = time.monotonic()
+    bot.assert_clean_exit()
+    took = time.monotonic() - started
+    assert took < STOP_WITHIN_S, f"SIGTERM took {took:.1f} s"
+
+
+def command(slack: FakeSlack, text: str) -> tuple[str, str]:
+    """Send `/setcover text` over the WebSocket; (envelope id, response_url)."""
+    url = slack.new_response_url()
+    payload = dict(parse_qsl(command_body(text, response_url=url)))
+    return slack.send_envelope("slash_commands", payload), url
+
+
+def test_connected_it_is_ready_answers_over_the_websocket_and_stops_on_sigterm(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
 ) -> None:
-    config = settings(fake_slack)
-    app, runtime = build_app(config, SimpleNamespace(covers=None))  # type: ignore[arg-type]
-    body = {"command": "/setcover", "text": "help", "team_id": "T1", "channel_id": "C1",
-            "user_id": "U1", "response_url": fake_slack.new_response_url()}
-    response = await app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
-    assert response.status == 200
-    assert "Examples" in response.body
-    await asyncio.wait_for(runtime.drain(), 5)
+    bot = start(tmp_path, fake_vod, fake_slack)
+    try:
+        wait_until(fake_slack.socket_connected)
+        assert wait_until(lambda: ready(bot)[0] == 200)
+        assert ready(bot)[1] == {"ok": True, "store": "ok", "slack": "connected"}
+        assert bot.http.post("/slack/events", content="x").status_code == 404  # no HTTP door
+
+        envelope, _ = command(fake_slack, "help")
+        ack = wait_until(lambda: fake_slack.socket_ack(envelope))
+        assert "Examples" in json.dumps(ack["payload"])
+
+        envelope, url = command(fake_slack, KEYNOTE)
+        assert wait_until(lambda: fake_slack.socket_ack(envelope))
+        (picker,) = bot.posts(url)
+        assert "Launch keynote" in picker.all_text()
+
+        odd_url = fake_slack.new_response_url()
+        envelope = fake_slack.send_envelope(
+            "interactive", {"type": "block_actions", "actions": [], "response_url": odd_url})
+        assert wait_until(lambda: fake_slack.socket_ack(envelope))
+        (told,) = bot.posts(odd_url)
+        assert "cannot handle" in told.text
+    finally:
+        stop_in_time(bot)
+
+
+def test_a_refused_app_token_is_one_line_not_ready_and_sigterm_still_stops_it(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    fake_slack.app_token_error = "invalid_auth"
+    bot = start(tmp_path, fake_vod, fake_slack)
+    try:
+        wait_until(lambda: len(fake_slack.api_calls("apps.connections.open")) >= 2)
+        status, state = ready(bot)
+        assert (status, state["slack"]) == (503, "disconnected")
+    finally:
+        stop_in_time(bot)
+    lines = [line for line in bot.output().splitlines() if "SLACK_APP_TOKEN" in line]
+    assert len(lines) == 1 and "invalid_auth" in lines[0], bot.output()
+
+
+@pytest.mark.parametrize("where", ["unreachable", "refusing"])
+def test_sigterm_before_it_ever_connected(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack, where: str
+) -> None:
+    if where == "refusing":
+        fake_slack.app_token_error = "account_inactive"
+        bot = start(tmp_path, fake_vod, fake_slack)
+    else:
+        bot = start(tmp_path, fake_vod, fake_slack,
+                    SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    try:
+        assert bot.http.get("/healthz").status_code == 200
+        assert ready(bot)[0] == 503
+    finally:
+        stop_in_time(bot)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +34,10 @@ class ThreadedServer:
     def call_soon(self, callback: Callable[[], Any]) -> None:
         """Run `callback` on the server's loop (from any thread)."""
         self._loop.call_soon_threadsafe(callback)
+
+    def run(self, work: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
+        """Run `work` on the server's loop (e.g. a WebSocket send) and return its result."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=timeout)
 
     def stop(self) -> None:
         if self._runner is not None:

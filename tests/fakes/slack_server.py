@@ -1,6 +1,8 @@
-"""A fake Slack: the Web API under `/api/<method>` and `response_url` hooks under `/hooks/`.
+"""A fake Slack: the Web API under `/api/<method>`, `response_url` hooks under `/hooks/`,
+and Socket Mode: `apps.connections.open` hands out a `ws://` URL of `/socket` on the same
+server, where tests send envelopes (`send_envelope`) and read the bot's acks.
 
-It records every call and every hook post, so tests assert on what Slack would have
+It records every call, hook post and ack, so tests assert on what Slack would have
 received. Like Slack, it fetches nothing but refuses a message whose image blocks point at
 an image it cannot download (`unreachable_images`, or every image with `reject_images`).
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from bot.standin.server import ThreadedServer
 
@@ -80,6 +83,8 @@ class FakeSlack:
         self.bot_scopes = list(MANIFEST_SCOPES)
         self.token_error: str | None = None
         self.app_token_error: str | None = None
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: dict[str, dict[str, Any]] = {}
         self._hook_ids = itertools.count(1)
         self._ts = itertools.count(1)
         self.server = ThreadedServer(self._app())
@@ -91,7 +96,29 @@ class FakeSlack:
         return f"{self.server.url}/api/"
 
     def new_response_url(self) -> str:
-        return f"{self.server.url}/hooks/{next(self._hook_ids)}"
+        """A URL shaped like Slack's (`…/commands/<team>/<id>/<secret>`): a capability."""
+        return (f"{self.server.url}/hooks/commands/T0TEAM/{next(self._hook_ids)}/"
+                f"{secrets.token_hex(12)}")
+
+    def socket_connected(self) -> bool:
+        with self.lock:
+            return any(not ws.closed for ws in self.sockets)
+
+    def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Send a Socket Mode envelope (`slash_commands`, `interactive`) to the bot's open
+        WebSocket, as Slack does; returns its `envelope_id`."""
+        envelope_id = secrets.token_hex(8)
+        message = json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                              "accepts_response_payload": True, "retry_attempt": 0,
+                              "retry_reason": ""})
+        with self.lock:
+            ws = next(ws for ws in reversed(self.sockets) if not ws.closed)
+        self.server.run(ws.send_str(message))
+        return envelope_id
+
+    def socket_ack(self, envelope_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.socket_acks.get(envelope_id)
 
     def api_calls(self, method: str) -> list[Recorded]:
         with self.lock:
@@ -114,6 +141,8 @@ class FakeSlack:
             self.calls.clear()
             self.hook_posts.clear()
             self.hook_faults.clear()
+            self.sockets.clear()
+            self.socket_acks.clear()
         self.usergroups = {}
         self.usergroups_error = None
         self.reject_images = False
@@ -126,7 +155,8 @@ class FakeSlack:
     def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
-        app.router.add_post("/hooks/{hook_id}", self._hook)
+        app.router.add_post("/hooks/{hook_id:.+}", self._hook)
+        app.router.add_get("/socket", self._socket)
         return app
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -161,13 +191,6 @@ class FakeSlack:
             self.calls.append(record)
         return web.json_response(record.answer, headers=headers)
 
-    def _connections_open(self, token: str) -> dict[str, Any]:
-        if not token.startswith("xapp-"):
-            return {"ok": False, "error": "not_allowed_token_type"}
-        if self.app_token_error:
-            return {"ok": False, "error": self.app_token_error}
-        return {"ok": True, "url": self.server.url.replace("http", "ws", 1) + "/socket"}
-
     async def _hook(self, request: web.Request) -> web.Response:
         record = Recorded(request.match_info["hook_id"], await _read_body(request),
                           dict(request.headers))
@@ -187,6 +210,29 @@ class FakeSlack:
         if refusal:
             return web.json_response(refusal, status=400)
         return web.Response(text="ok")
+
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self.app_token_error:
+            return {"ok": False, "error": self.app_token_error}
+        ws_url = self.server.url.replace("http://", "ws://", 1)
+        return {"ok": True, "url": f"{ws_url}/socket?ticket={secrets.token_hex(12)}"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """One Socket Mode connection: `hello`, then records every ack the bot sends."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0SETCOVER"}})
+        with self.lock:
+            self.sockets.append(ws)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                data = json.loads(message.data)
+                with self.lock:
+                    self.socket_acks[str(data.get("envelope_id"))] = data
+        return ws
 
     def _usergroup_members(self, usergroup: str) -> dict[str, Any]:
         if self.usergroups_error:
