@@ -20,14 +20,14 @@ pytest_plugins = [
     "tests.fakes.databases",
 ]
 
-_OUR_PREFIXES = ("SLACK_", "VOD_", "IAM_", "SETCOVER_", "DATABASE_URL", "PORT", "LOG_")
-
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Keep the developer's own settings and `.env` out of every test."""
+    from tests.processes import OUR_PREFIXES
+
     for name in list(os.environ):
-        if name.startswith(_OUR_PREFIXES):
+        if name.startswith(OUR_PREFIXES):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield

@@ -25,6 +25,7 @@ from tests.slack_requests import (
     signature_headers,
 )
 
+#: Our settings' environment variables: kept out of every test (conftest) and subprocess.
 OUR_PREFIXES = ("SLACK_", "VOD_", "IAM_", "SETCOVER_", "DATABASE_URL", "PORT", "LOG_")
 #: uvicorn shuts down gracefully on SIGTERM, then re-raises the signal so that the parent
 #: sees how the process ended: exit by SIGTERM after a clean shutdown is a success.
