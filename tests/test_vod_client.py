@@ -24,6 +24,7 @@ from bot.vod import (
     VodStatusError,
     VodUnavailable,
 )
+from bot.vod.auth import IamTokenAuth
 from bot.vod.client import parse_asset
 from tests.fakes.vod_server import FakeVod, snapshot_url
 
@@ -187,16 +188,30 @@ async def test_iam_token_is_fetched_once_for_many_calls(
 
 
 async def test_iam_token_is_refreshed_once_for_concurrent_calls_before_it_expires(
-    make_client: Callable[..., VodClient], fake_vod: FakeVod
+    fake_vod: FakeVod, sleeps: Sleeps
 ) -> None:
-    fake_vod.token_lifetime_s = 1.0  # refreshed after 0.8 s, a fifth ahead of expiry
-    client = make_client("iam")
-    await client.get_asset(KEYNOTE)
-    await asyncio.sleep(0.85)
-    assets = await asyncio.gather(*(client.get_asset(KEYNOTE) for _ in range(50)))
+    """IAM's tokens last 24 h: the bot asks for a new one 5 minutes before, once however
+    many calls need it then. The auth's clock is moved instead of waiting."""
+    now = [1000.0]
+    settings = fake_vod.settings("iam")
+    assert settings.iam_endpoint and settings.iam_domain and settings.iam_username
+    assert settings.iam_password is not None
+    auth = IamTokenAuth(settings.iam_endpoint, settings.iam_domain, settings.iam_username,
+                        settings.iam_password, settings.vod_project_id, clock=lambda: now[0])
+    async with VodClient(endpoint=settings.vod_endpoint, project_id=settings.vod_project_id,
+                         auth=auth, snapshot_hosts=settings.vod_snapshot_hosts,
+                         sleep=sleeps) as client:
+        await client.get_asset(KEYNOTE)
+        now[0] += 24 * 3600 - 301  # 1 s before the refresh is due: the same token
+        await client.get_asset(KEYNOTE)
+        assert fake_vod.token_requests == 1
+        now[0] += 2
+        assets = await asyncio.gather(*(client.get_asset(KEYNOTE) for _ in range(50)))
     assert len(assets) == 50
     assert fake_vod.token_requests == 2
-    assert [r.status for r in fake_vod.api_requests] == [200] * 51
+    tokens = [r.header("X-Auth-Token") for r in fake_vod.api_requests]
+    assert tokens[0] == tokens[1] != tokens[2] and len(set(tokens[2:])) == 1
+    assert [r.status for r in fake_vod.api_requests] == [200] * 52
 
 
 async def test_refused_token_is_replaced_and_the_call_retried_once(

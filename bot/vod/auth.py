@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -172,6 +172,7 @@ class IamTokenAuth(httpx.Auth):
         project_id: str,
         *,
         refresh_margin_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._url = iam_endpoint.rstrip("/") + "/v3/auth/tokens"
         self._domain = domain
@@ -179,6 +180,7 @@ class IamTokenAuth(httpx.Auth):
         self._password = password
         self._project_id = project_id
         self._margin = refresh_margin_s
+        self._clock = clock  # when to refresh; tests move it instead of waiting
         self._lock = asyncio.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -214,7 +216,7 @@ class IamTokenAuth(httpx.Auth):
         yield request
 
     def _valid_token(self) -> str | None:
-        if self._token is not None and time.monotonic() < self._refresh_at:
+        if self._token is not None and self._clock() < self._refresh_at:
             return self._token
         return None
 
@@ -267,7 +269,7 @@ class IamTokenAuth(httpx.Auth):
         # Refresh ahead of expiry. A local clock already past the expiry (skew) still uses
         # the token for a moment: VOD's 401 would then bring a new one.
         refresh_in = lifetime - min(self._margin, lifetime / 5) if lifetime > 0 else 1.0
-        self._refresh_at = time.monotonic() + refresh_in
+        self._refresh_at = self._clock() + refresh_in
         self._token = token
         return token
 
