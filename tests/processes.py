@@ -112,6 +112,15 @@ class ServedBot:
             secret = self.settings.get(name)
             assert not secret or secret not in output, f"{name} appears in the log"
 
+    def finished(self, kind: str, count: int = 1) -> None:
+        """Wait until `count` Slack requests of `kind` (`use_cover`, …) have done all their
+        work: each logs one `bot.requests` line at its very end, after its last post."""
+        wait_until(lambda: self.output().count(f"bot.requests: slack {kind} ") >= count)
+
+    def logged(self, fragment: str, count: int = 1) -> None:
+        """Wait until the bot has logged `fragment` `count` times."""
+        wait_until(lambda: self.output().count(fragment) >= count)
+
     def output(self) -> str:
         self.log.flush()
         self.log.seek(0)

@@ -6,13 +6,11 @@ PostgreSQL database where the test is about processes sharing a store.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 
-from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
 from tests.processes import StartBot, run_cli
@@ -89,9 +87,7 @@ def test_the_same_click_twice_at_once_changes_the_cover_once(
         statuses = list(pool.map(lambda _: bot.post(body).status_code, range(2)))
 
     assert statuses == [200, 200]
-    wait_until(lambda: any(p.body["response_type"] == "in_channel"
-                           for p in fake_slack.posts_to(click_url)))
-    time.sleep(0.5)
+    bot.finished("use_cover", 2)  # both clicks' work is over
     assert len(fake_vod.cover_changes) == 1
     in_channel = [p for p in fake_slack.posts_to(click_url)
                   if p.body["response_type"] == "in_channel"]
@@ -115,9 +111,8 @@ def test_two_processes_on_one_postgresql_make_one_change(
                                  [first, second]))
 
     assert statuses == [200, 200]
-    wait_until(lambda: any(p.body["response_type"] == "in_channel"
-                           for p in fake_slack.posts_to(click_url)))
-    time.sleep(0.5)
+    for bot in (first, second):  # each click's work is over
+        bot.finished("use_cover")
     [change] = fake_vod.cover_changes
     assert _said_already_done(fake_slack, click_url)
     for bot in (first, second):

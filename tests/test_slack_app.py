@@ -4,6 +4,7 @@ sockets to the fake Slack and the fake VOD; requests signed as Slack signs them.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -227,8 +228,9 @@ async def test_pages_with_next_and_previous(bot: Bot, fake_vod: FakeVod) -> None
 
 
 async def test_vod_refusal_is_ephemeral_with_code_request_id_and_try_again(
-    bot: Bot, fake_vod: FakeVod
+    bot: Bot, fake_vod: FakeVod, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.requests")
     _, url = await bot.command(KEYNOTE)
     (picker,) = await bot.posts(url)
     fake_vod.fail("/asset/cover", status=400, code="VOD.10053",
@@ -241,7 +243,8 @@ async def test_vod_refusal_is_ephemeral_with_code_request_id_and_try_again(
     assert fake_vod.requests_to("/asset/cover")[0].status == 400
     assert "request id: `fake-" in text
     assert_valid(failure)
-    await _quiet(bot, click_url, 2)
+    await _finished(caplog, "use_cover")
+    assert len(bot.slack.posts_to(click_url)) == 2  # nothing in the channel after it
     assert fake_vod.cover_changes == []
 
     _, retry_url = await bot.click(failure, text="Try again")
@@ -365,12 +368,13 @@ async def test_a_button_with_an_unreadable_value_says_it_is_out_of_date(
     assert fake_vod.api_requests == []
 
 
-async def _quiet(bot: Bot, url: str, count: int) -> None:
-    """Nothing more arrives at `url` (e.g. nothing in the channel after a failure)."""
-    import asyncio
-
-    await asyncio.sleep(0.2)
-    assert len(bot.slack.posts_to(url)) == count
+async def _finished(caplog: pytest.LogCaptureFixture, kind: str, count: int = 1) -> None:
+    """Until `count` Slack requests of `kind` have finished all their work: each is one
+    line of `bot.requests` at its very end, after its last post."""
+    await async_wait_until(lambda: sum(
+        1 for record in caplog.records
+        if record.name == "bot.requests" and getattr(record, "kind", None) == kind
+    ) >= count)
 
 
 async def test_a_change_in_flight_holds_the_asset(bot: Bot, fake_vod: FakeVod) -> None:
