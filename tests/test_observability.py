@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import test_slack_socket_mode as socket_mode
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
@@ -125,3 +126,22 @@ def test_no_response_url_in_the_log_when_slack_pushes_back(
     finally:
         bot.assert_clean_exit()
     assert url not in bot.output()
+
+
+def test_socket_mode_serves_the_same_metrics(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    bot = socket_mode.start(tmp_path, fake_vod, fake_slack)
+    try:
+        wait_until(fake_slack.socket_connected)
+        envelope, url = socket_mode.command(fake_slack, KEYNOTE)
+        assert wait_until(lambda: fake_slack.socket_ack(envelope))
+        bot.posts(url)
+
+        samples = wait_until(lambda: (s := scrape(bot)) and value(
+            s, "setcover_slack_requests_total", kind="show_picker", outcome="answered") == 1
+            and s)
+        assert value(samples, "setcover_slack_ack_seconds_count") == 1
+        assert value(samples, "setcover_vod_call_seconds_count", call="details") == 1
+    finally:
+        bot.assert_clean_exit()
