@@ -14,6 +14,8 @@ def visible(text: str, limit: int = 80) -> str:
     What someone pasted is shown as it really is (`\\u200b`, `\\x1b`): an invisible or
     look-alike character cannot hide in an error message or a history line.
     """
+    if text.isascii() and text.isprintable():  # the usual case, without a loop per character
+        return shorten(text, limit)
     escaped = "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode()
                       for c in text)
     return shorten(escaped, limit)
