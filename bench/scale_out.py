@@ -79,6 +79,7 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
                          signature_headers(body)))
     statuses: dict[int, int] = {}
     todo = iter(requests)
+    cpu0 = time.process_time()
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
@@ -90,6 +91,7 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     acked = time.monotonic()
+    load_cpu_s = time.process_time() - cpu0
     deadline = acked + SETTLE_TIMEOUT_S
     while (stats := slack.command("stats"))["hook_posts"] < changes:
         if time.monotonic() > deadline:
@@ -110,7 +112,12 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
     slack.command("reset")
     vod.command("reset")
     return {"changes": changes, "acked_in_s": acked - started, "done_in_s": done - started,
-            "changes_per_s": changes / (done - started)}
+            "changes_per_s": changes / (done - started),
+            "cpu_ms_per_change": {
+                "fake VOD": vod_stats["cpu_s"] / changes * 1000,
+                "fake Slack": stats["cpu_s"] / changes * 1000,
+                "load generator": load_cpu_s / changes * 1000,
+            }}
 
 
 def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
@@ -141,6 +148,7 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
                             f"r{repeat}-n{n}"))
                         busy = sum(bot.cpu_s() - c for bot, c in zip(bots, cpu0, strict=False))
                         result["bot_cpu_s_per_change_ms"] = busy / args.changes * 1000
+                        result["cpu_ms_per_change"]["bots"] = result["bot_cpu_s_per_change_ms"]
                         recorded += args.changes
                         succeeded = database.succeeded()
                         if succeeded != recorded:
@@ -158,6 +166,9 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
     finally:
         database.drop()
     rates = {n: median([r["changes_per_s"] for r in per_level[n]]) for n in LEVELS}
+    parts = per_level[1][0]["cpu_ms_per_change"]
+    cpu_parts = {part: median([r["cpu_ms_per_change"][part] for r in per_level[1]])
+                 for part in parts}
     scaling = {n: rates[n] / rates[1] for n in LEVELS}
     print("completed changes/s (median): " + ", ".join(
         f"{n} process(es) {rates[n]:.1f} ({scaling[n]:.2f}x)" for n in LEVELS))
@@ -170,6 +181,8 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         "changes_per_s": rates,
         "scaling": scaling,
         "bot_cpu_ms_per_change": {n: median(cpu[n]) for n in LEVELS},
+        # with one process: what each part of the set-up spends per change (not PostgreSQL)
+        "cpu_ms_per_change_one_process": cpu_parts,
         "target_two": TARGET_TWO,
         "peak_rss_mib": peak_rss,
         "runs": per_level,
