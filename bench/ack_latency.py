@@ -63,6 +63,7 @@ SERVERS = ("setcover", "bare")
 KINDS = ("commands", "clicks")
 WARMUP = 50
 SETTLE_TIMEOUT_S = 90.0
+SNAPSHOT_HOSTS = "*.cdn-vod.huaweicloud.com"
 Request = tuple[bytes, dict[str, str]]
 _hooks = itertools.count(1)
 
@@ -156,7 +157,8 @@ def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
     if count > len(assets):
         raise SystemExit(f"{count} clicks need as many assets; the fake VOD has {len(assets)}")
     return [
-        signed(click_body(blocks.picker(asset, nonce=blocks.new_nonce())["blocks"],
+        signed(click_body(blocks.picker(asset, nonce=blocks.new_nonce(),
+                                        snapshot_hosts=[SNAPSHOT_HOSTS])["blocks"],
                           response_url=hook_url(slack), text="Use as cover", nth=i % 6))
         for i, asset in enumerate(assets[:count])
     ]

@@ -124,6 +124,17 @@ def scale_table(scale: dict[str, Any]) -> str:
                   "bot CPU ms per change"), rows)
 
 
+def scale_bound(scale: dict[str, Any]) -> str:
+    """The CPU per change of each part with one process, and the 2-core bound it sets."""
+    parts = scale["cpu_ms_per_change_one_process"]
+    bots = parts["bots"]
+    others = sum(v for k, v in parts.items() if k != "bots")
+    listed = ", ".join(f"{name} {ms:.2f} ms" for name, ms in parts.items())
+    return (f"CPU per change with one process: {listed} (PostgreSQL not counted). On 2 cores "
+            f"that bounds 2 processes at 2B/(B+O) = {2 * bots / (bots + others):.2f}x of one "
+            "(see below).")
+
+
 def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any], stamp: str,
               took_s: float) -> None:
     m = ack["machine"]
@@ -193,6 +204,8 @@ Changes per second = changes / (last outcome post - first request).
 {scale['parameters']['repeats']} repeats.
 
 {scale_table(scale)}
+
+{scale_bound(scale)}
 
 ## Reading it
 
