@@ -89,8 +89,12 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(9)
 
 
+#: Made once: `json.dumps` with arguments builds a new encoder on every call (issue 10).
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(**fields: Any) -> str:
-    return json.dumps({k: v for k, v in fields.items() if v is not None}, separators=(",", ":"))
+    return _COMPACT_JSON.encode({k: v for k, v in fields.items() if v is not None})
 
 
 def decode(value: str | None) -> dict[str, Any]:
