@@ -11,7 +11,8 @@ It makes `warmup` untimed calls, collects garbage once (the first full collectio
 heap the imports left is a one-off pause of tens of milliseconds, not the steady state),
 then `calls` timed calls with `concurrency` in flight, and
 prints one JSON line: wall time, calls per second, every call's latency, CPU seconds, and
-the process's RSS (ru_maxrss) after imports and at the end. Any failed call fails the run.
+the process's peak RSS (VmHWM, which starts afresh at exec, unlike ru_maxrss, which a
+child inherits from its spawner) after imports and at the end. Any failed call fails the run.
 Only the client under test is imported, so each process's peak RSS is its own.
 """
 
@@ -20,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import resource
 import sys
 import time
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 Job = dict[str, Any]
@@ -34,7 +35,7 @@ def main() -> None:
     job: Job = json.loads(sys.stdin.read())
     runner = {"ours": run_ours, "sdk": run_sdk, "httpx": run_httpx}[job["impl"]]
     result = runner(job)
-    result["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["peak_rss_kib"] = rss_kib()
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -47,7 +48,10 @@ def urls_for(job: Job) -> tuple[list[str], list[str]]:
 
 
 def rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak RSS so far, KiB."""
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("VmHWM:"))
 
 
 class Timer:

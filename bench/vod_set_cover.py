@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -195,11 +194,7 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
     return {
         "benchmark": "vod_set_cover",
         "started": stamp,
-        "machine": machine() | {
-            # Linux carries a spawner's ru_maxrss into its child; this one stays far below
-            # the clients' figures, so theirs are their own.
-            "orchestrator_peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        },
+        "machine": machine(),
         "parameters": {"calls": args.calls, "concurrency": args.concurrency,
                        "warmup": args.warmup, "repeats": args.repeats},
         "impls": IMPLS,

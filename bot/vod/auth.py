@@ -90,14 +90,17 @@ class AkSkAuth(httpx.Auth):
         if query != raw_query:
             request.url = request.url.copy_with(query=query.encode("ascii") or None)
 
-        names = [name for name in SIGNED_HEADERS if name in headers]
+        # One pass over the headers (lower-cased names, repeats joined as `headers[name]`
+        # joins them): httpx's `Headers` walks its whole list on every look-up.
+        values = dict(headers.items())
+        names = [name for name in SIGNED_HEADERS if name in values]
         signed = ";".join(names)
-        canonical_headers = "".join(f"{name}:{headers[name].strip()}\n" for name in names)
+        canonical_headers = "".join(f"{name}:{values[name].strip()}\n" for name in names)
         body = request.content
         if not body:
             payload_hash = EMPTY_BODY_SHA256
         else:
-            payload_hash = headers.get("x-sdk-content-sha256") or hashlib.sha256(body).hexdigest()
+            payload_hash = values.get("x-sdk-content-sha256") or hashlib.sha256(body).hexdigest()
         canonical_request = "\n".join((
             request.method.upper(),
             canonical_uri(request.url.raw_path.split(b"?", 1)[0].decode("ascii")),
