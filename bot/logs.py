@@ -1,16 +1,80 @@
-"""Logging set up once per process, as `LOG_LEVEL` and `LOG_FORMAT` say."""
+"""Logging set up once per process, as `LOG_LEVEL` and `LOG_FORMAT` say.
+
+Every record, from our code or a library's (Bolt and slack_sdk log request bodies, URLs and
+headers at DEBUG, and a retried `response_url` at INFO), passes `Redactor` on the way out:
+the configured secrets (also URL-encoded or JSON-escaped), anything shaped like a Slack
+token, the secret part of a `response_url` (a capability: whoever holds it may post to the
+channel for 30 minutes) and a Socket Mode ticket become `[redacted]`. So DEBUG stays usable
+and no level can print them.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import quote
+
+from pydantic import SecretStr
 
 from bot.config import Settings
 
+REDACTED = "[redacted]"
+#: A path separator as it appears in logs: plain, JSON-escaped (`\/`, doubled by repr) or
+#: URL-encoded.
+_SEP = r"(?:\\*/|%2[Ff])"
+_PATTERNS = (  # group 1 is kept, the rest redacted
+    # Slack tokens: bot, user, app-level, configuration…
+    re.compile(r"\b(x(?:ox[a-z]|app)-)[A-Za-z0-9-]{6,}"),
+    # response_url: https://hooks.slack.com/{commands,actions}/<team>/<id>/<secret>
+    re.compile(rf"((?:commands|actions){_SEP})[A-Za-z0-9]+{_SEP}[0-9]+{_SEP}[A-Za-z0-9]+"),
+    # the ticket of a Socket Mode WebSocket URL
+    re.compile(r"(ticket=)[^&\s'\"\\]+"),
+)
+
 #: What every LogRecord has; anything else came from `extra=` and becomes a JSON field.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class Redactor(logging.Filter):
+    """Rewrites each record's message, exception text and `extra=` strings without secrets."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        forms = {form for secret in secrets if secret
+                 for form in (secret, quote(secret, safe=""), json.dumps(secret)[1:-1])}
+        # Longest first, so that a secret containing another is replaced whole.
+        self.secrets = sorted(forms, key=len, reverse=True)
+        self._formatter = logging.Formatter()
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern in _PATTERNS:
+            text = pattern.sub(rf"\g<1>{REDACTED}", text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        for name, value in vars(record).items():
+            if name not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, name, self.redact(value))
+        return True
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret, as the text a log line could hold."""
+    return [value.get_secret_value() for value in vars(settings).values()
+            if isinstance(value, SecretStr)]
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,13 +88,16 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry |= {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
-        if record.exc_info:
+        if record.exc_text:  # formatted (and redacted) by `Redactor`
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(Redactor(secret_values(settings)))
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

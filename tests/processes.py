@@ -108,7 +108,8 @@ class ServedBot:
         output = self.output()
         assert code in CLEAN_EXITS, output
         assert "Traceback" not in output, output
-        for name in ("VOD_SK", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IAM_PASSWORD"):
+        for name in ("VOD_SK", "VOD_SECURITY_TOKEN", "VOD_AUTH_TOKEN", "IAM_PASSWORD",
+                     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
             secret = self.settings.get(name)
             assert not secret or secret not in output, f"{name} appears in the log"
 

@@ -111,9 +111,6 @@ def test_metrics_and_log_lines_tell_what_happened(
     assert fake_vod.project_id not in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 8 (secrets): slack_sdk's webhook client logs the response_url it posts to, at "
-    "INFO when it retries a 429 or 5xx and at DEBUG on every post"))
 @pytest.mark.parametrize("level", ["INFO", "DEBUG"])
 def test_no_response_url_in_the_log_when_slack_pushes_back(
     tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack, level: str
