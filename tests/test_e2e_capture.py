@@ -7,6 +7,7 @@ gives up after VOD_CAPTURE_TIMEOUT_S=2, so the suite stays short.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.slack import blocks
+from bot.store import AuditStore, CaptureRecord, CaptureStatus, Source
 from tests import blockkit
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
@@ -168,3 +170,18 @@ def test_cli_capture_prints_the_new_snapshots(
     bad = run_cli("capture", KEYNOTE, "-1", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "negative" in bad.stderr
     assert len(fake_vod.captures) == 1
+    fake_vod.capture_failure = "The video stream cannot be decoded."
+    failed = run_cli("capture", KEYNOTE, "0:07", env=env, cwd=tmp_path)
+    assert failed.returncode == 1 and "cannot be decoded" in failed.stderr
+
+    rows = asyncio.run(_captures(env["DATABASE_URL"]))
+    assert [(r.seconds, r.status, r.new_snapshots, r.source) for r in rows] == [
+        ((7,), CaptureStatus.FAILED, None, Source.CLI),
+        ((5, 83), CaptureStatus.SUCCEEDED, 2, Source.CLI),
+    ]
+    assert rows[0].error_msg == "The video stream cannot be decoded." and rows[1].request_id
+
+
+async def _captures(database_url: str) -> list[CaptureRecord]:
+    async with AuditStore.from_url(database_url) as store:
+        return await store.captures(KEYNOTE)

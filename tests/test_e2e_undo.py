@@ -125,3 +125,22 @@ def test_cli_undo_by_change_id(tmp_path: Path, fake_vod: FakeVod) -> None:
     missing = run_cli("undo", "99", env=env, cwd=tmp_path)
     assert missing.returncode == 1 and "nothing to undo" in missing.stderr
     assert len(fake_vod.cover_changes) == 3
+
+
+def test_undo_is_refused_while_another_change_of_the_video_is_in_flight(
+    start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    bot = start_bot()
+    set_cover(bot, FIRST)
+    outcome = set_cover(bot, SECOND)
+    fake_vod.latency["/asset/cover"] = 1.5
+    _, slow_url = bot.command(snapshot_url(KEYNOTE, "sample", 2))
+    wait_until(lambda: fake_vod.requests_to("/asset/cover")[2:])  # the third change is at VOD
+
+    _, click_url = bot.click(outcome, text="Undo")
+    (answer,) = bot.posts(click_url)
+    assert "Another cover change" in answer.text and "in progress" in answer.text
+    bot.posts(slow_url)
+    assert [c.thumbnail_url for c in fake_vod.cover_changes][-1] == snapshot_url(
+        KEYNOTE, "sample", 2)
+    assert len(fake_vod.cover_changes) == 3
