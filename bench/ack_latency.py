@@ -91,20 +91,30 @@ class Profiler:
             [str(py_spy), "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
              "--output", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop sampling; the report (also printed)."""
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        print_profile(self.path)
+        report = profile_report(self.path)
+        print(report)
+        return report
 
 
-def print_profile(path: Path, limit: int = 25) -> None:
-    """Own and total samples by function from py-spy's collapsed stacks."""
+#: Where a sample of the event loop's thread belongs, by a frame on its stack.
+PARTS = (("acknowledgement path (uvicorn -> Starlette -> Bolt -> listener)", "run_asgi"),
+         ("work after the acknowledgement (Runtime.spawn's tasks)", "_guard"))
+
+
+def profile_report(path: Path, limit: int = 20) -> str:
+    """The event loop thread's busy samples by part, and by function (own and with
+    callees), from py-spy's collapsed stacks."""
     own: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
+    parts: collections.Counter[str] = collections.Counter()
     samples = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -117,11 +127,16 @@ def print_profile(path: Path, limit: int = 25) -> None:
         own[frames[-1]] += n
         for frame in set(frames):
             total[frame] += n
-    print(f"\n--- py-spy, served bot's event loop thread: {samples} busy samples at 200 Hz ---")
-    for title, counter in (("own", own), ("total (incl. callees)", total)):
-        print(f"top {limit} by {title}:")
-        for frame, n in counter.most_common(limit):
-            print(f"  {n / samples:6.1%}  {frame[:150]}")
+        part = next((name for name, frame in PARTS if frame in stack),
+                    "the loop itself (uvloop, I/O callbacks), other")
+        parts[part] += n
+    lines = [f"py-spy, the served bot's event-loop thread: {samples} busy samples at 200 Hz"]
+    lines += [f"  {n / samples:6.1%}  {part}" for part, n in parts.most_common()]
+    for title, counter in (("own time", own), ("with callees", total)):
+        lines.append(f"top {limit} functions by {title}:")
+        shown = [(f, n) for f, n in counter.most_common() if n < samples * 0.99][:limit]
+        lines += [f"  {n / samples:6.1%}  {frame[:120]}" for frame, n in shown]
+    return "\n".join(lines)
 
 
 # ---- what Slack sends ---------------------------------------------------------------
@@ -306,6 +321,7 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         print("  setcover start to first /healthz 200: "
               + ", ".join(f"{s:.2f} s" for s in starts), flush=True)
         profiler = None
+        profile = None
         try:
             servers["bare"] = start_bare(slack, workdir)
             rss_before = servers["setcover"].peak_rss_mib()
@@ -316,7 +332,7 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
             log = servers["setcover"].log()
         finally:
             if profiler is not None:
-                profiler.stop()
+                profile = profiler.stop()
             for served in servers.values():
                 served.stop()
     summary = summarize(rounds)
@@ -332,6 +348,7 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
         "setcover_rss_after_start_mib": rss_before,
         "summary": summary,
         "rounds": rounds,
+        "profile": profile,
         "setcover_log_lines": len(log.splitlines()),
         "setcover_log_warnings": sum(" WARNING " in line for line in log.splitlines()),
     }

@@ -22,7 +22,7 @@ from typing import Any
 import ack_latency
 import scale_out
 import vod_set_cover
-from harness import BENCH, ROOT, write_result
+from harness import BENCH, RESULTS, ROOT, write_result
 
 DOC = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "benchmarks-ack-latency.png"
@@ -135,8 +135,8 @@ def scale_bound(scale: dict[str, Any]) -> str:
             "(see below).")
 
 
-def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any], stamp: str,
-              took_s: float) -> None:
+def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any], profile: str,
+              stamp: str, took_s: float) -> None:
     m = ack["machine"]
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
     p = ack["parameters"]
@@ -149,7 +149,8 @@ number below is that run's; `bench/results/{stamp}-*.json` held the raw data
 (git-ignored). How each benchmark works is in `bench/README.md`.
 
 **Machine**: {m['cpus']} vCPUs ({m['cpu']}), {m['platform']}, Python {m['python']}; shared with
-other work, so figures move by 10-20 % between runs. **Packages**: {packages}.
+other work, so figures move between runs: what is compared ran side by side, in turns.
+**Packages**: {packages}.
 
 ## Summary
 
@@ -207,6 +208,15 @@ Changes per second = changes / (last outcome post - first request).
 
 {scale_bound(scale)}
 
+## Profile of the served bot
+
+One more round of each kind, with py-spy sampling `setcover-bot serve` (its event-loop
+thread; `bench/ack_latency.py --profile`), after the measured runs:
+
+```
+{profile}
+```
+
 ## Reading it
 
 {analysis}
@@ -247,6 +257,11 @@ def main() -> int:
     write_result("vod_set_cover", vod, stamp)
     scale = scale_out.run(scale_args, stamp)
     write_result("scale_out", scale, stamp)
+    # A separate pass under py-spy (sampling costs CPU, so its latencies are not used).
+    profiled_args = ack_latency.parser().parse_args(
+        ["--rounds", "1", "--starts", "1", "--profile", str(RESULTS / f"{stamp}-bot.stacks")])
+    del profiled_args.plot
+    profile = ack_latency.run(profiled_args, stamp)["profile"]
     took = time.monotonic() - started
     print()
     print(summary_table(ack, vod, scale))
@@ -254,7 +269,7 @@ def main() -> int:
         print(f"\n--quick: docs not written ({took:.0f} s)")
         return 0
     ack_latency.plot(ack, PLOT)
-    write_doc(ack, vod, scale, stamp, took)
+    write_doc(ack, vod, scale, profile, stamp, took)
     write_readme_summary(ack, vod, scale)
     print(f"\nwrote {DOC.relative_to(ROOT)}, {PLOT.relative_to(ROOT)} and the README summary "
           f"in {took:.0f} s")
