@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -135,16 +136,27 @@ def scale_bound(scale: dict[str, Any]) -> str:
             "(see below).")
 
 
+def measured_commit() -> str:
+    """The commit whose tree was measured, and whether the work tree differed from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                          capture_output=True, check=False).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                            "bot", "bench", "pyproject.toml"], cwd=ROOT, text=True,
+                           capture_output=True, check=False).stdout.strip()
+    return f"`{head}`" + (" with uncommitted changes to bot/ or bench/" if dirty else "")
+
+
 def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any], profile: str,
               stamp: str, took_s: float) -> None:
     m = ack["machine"]
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
     p = ack["parameters"]
     analysis = (BENCH / "analysis.md").read_text().strip()
+    commit = measured_commit()
     doc = f"""# Benchmarks
 
 Made by `{COMMAND}` (all of `bench/`, {took_s / 60:.1f} minutes) on {stamp[:4]}-{stamp[4:6]}-\
-{stamp[6:8]} at {stamp[9:11]}:{stamp[11:13]} UTC, from the commit this file came with. Every
+{stamp[6:8]} at {stamp[9:11]}:{stamp[11:13]} UTC, measuring commit {commit}. Every
 number below is that run's; `bench/results/{stamp}-*.json` held the raw data
 (git-ignored). How each benchmark works is in `bench/README.md`.
 
