@@ -13,6 +13,7 @@ bench/analysis.md, copied in as it is.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -147,7 +148,8 @@ def measured_commit() -> str:
 
 
 def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any], profile: str,
-              stamp: str, took_s: float) -> None:
+              stamp: str, took_s: float,
+              load: tuple[tuple[float, float, float], tuple[float, float, float]]) -> None:
     m = ack["machine"]
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
     p = ack["parameters"]
@@ -161,7 +163,9 @@ number below is that run's; `bench/results/{stamp}-*.json` held the raw data
 (git-ignored). How each benchmark works is in `bench/README.md`.
 
 **Machine**: {m['cpus']} vCPUs ({m['cpu']}), {m['platform']}, Python {m['python']}; shared with
-other work, so figures move between runs: what is compared ran side by side, in turns.
+other work (load average {load[0][0]:.1f} when the run started, {load[1][0]:.1f} when it ended;
+the benchmarks' own processes count in it), so figures move between runs: what is compared
+ran side by side, in turns.
 **Packages**: {packages}.
 
 ## Summary
@@ -212,7 +216,8 @@ Ours / SDK: **{vod['ratio_sdk']:.2f}x**; ours / bare httpx: **{vod['share_of_cei
 
 {scale['parameters']['changes']} cover changes per level (`/setcover <snapshot URL>`, a
 different video each), {scale['parameters']['concurrency']} requests in flight, round-robin
-over the processes; the fake VOD answers at once, so the processes' CPU is the limit.
+over the processes; the fake VOD answers at once, so CPU is the limit: the processes', and
+what the fakes, PostgreSQL and the machine's other work leave them.
 Changes per second = changes / (last outcome post - first request).
 {scale['parameters']['repeats']} repeats.
 
@@ -255,6 +260,7 @@ def main() -> int:
     args = parser.parse_args()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     started = time.monotonic()
+    load_before = os.getloadavg()
     ack_args = ack_latency.parser().parse_args([])
     vod_args = vod_set_cover.parser().parse_args([])
     scale_args = scale_out.parser().parse_args([])
@@ -281,7 +287,8 @@ def main() -> int:
         print(f"\n--quick: docs not written ({took:.0f} s)")
         return 0
     ack_latency.plot(ack, PLOT)
-    write_doc(ack, vod, scale, profile, stamp, took)
+    load = (load_before, os.getloadavg())
+    write_doc(ack, vod, scale, profile, stamp, took, load)
     write_readme_summary(ack, vod, scale)
     print(f"\nwrote {DOC.relative_to(ROOT)}, {PLOT.relative_to(ROOT)} and the README summary "
           f"in {took:.0f} s")
