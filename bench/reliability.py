@@ -45,7 +45,10 @@ SECRETS: dict[str, re.Pattern[str]] = {
     "IAM token issued": re.compile(r"MIIFAKE[A-Za-z0-9_-]{8,}"),
     "SLACK_BOT_TOKEN": re.compile(re.escape(BOT_TOKEN)),
     "SLACK_SIGNING_SECRET": re.compile(re.escape(SIGNING_SECRET)),
-    "response_url": re.compile(r"https?://127\.0\.0\.1:\d+/hooks/\d+"),
+    # The fake Slack's response_urls end as Slack's do, `commands/<team>/<id>/<secret>`;
+    # found plain, JSON-escaped or URL-encoded.
+    "response_url": re.compile(r"(?:commands|actions){0}T0TEAM{0}\d+{0}[0-9a-f]{{24}}".format(
+        r"(?:\\*/|%2[Ff])")),
 }
 
 
