@@ -17,6 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from bot import metrics, observe
 from bot.config import Settings
@@ -42,6 +48,12 @@ from bot.vod.models import Asset, AssetSummary, Snapshot, ThumbnailStatus
 from bot.vod.snapshot_url import SnapshotRef, parse_snapshot_url
 
 log = logging.getLogger(__name__)
+
+#: An outcome VOD gave while the store was down is written once the store is back: tried
+#: with backoff (at most this far apart) for this long, and at shutdown for the flush time.
+LATE_WRITE_MAX_WAIT_S = 5.0
+LATE_WRITE_BUDGET_S = 600.0
+LATE_WRITE_FLUSH_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -209,6 +221,7 @@ class CoverService:
         self.policy = policy
         self.snapshot_hosts = snapshot_hosts
         self.capture_wait = capture_wait or CaptureWait()
+        self._late_writes: set[asyncio.Task[None]] = set()
 
     async def authorize(self, actor: Actor, *, asset_id: str, source: Source) -> Decision:
         """Ask the policy; a denial is recorded (best effort: a denial needs no record)."""
@@ -482,18 +495,54 @@ class CoverService:
                 "the bot stopped before asking VOD" if status is Status.FAILED
                 else INTERRUPTED_MSG
             )
+        outcome: dict[str, Any] = {
+            "status": status,
+            "asset_title": asset.title if asset else None,
+            "previous_cover_url": asset.cover_url if asset else None,
+            "error_code": code,
+            "error_msg": message,
+            "request_id": error.request_id if error else request_id,
+        }
         try:
-            await self.store.finish(
-                change_id,
-                status=status,
-                asset_title=asset.title if asset else None,
-                previous_cover_url=asset.cover_url if asset else None,
-                error_code=code,
-                error_msg=message,
-                request_id=error.request_id if error else request_id,
-            )
-        except StoreUnavailable:
-            log.exception("could not record the outcome of change %s (%s)", change_id, status)
+            await self.store.finish(change_id, **outcome)
+        except StoreUnavailable as exc:
+            # VOD has answered and the user must hear it now; the record follows as soon
+            # as the store is back, so the row does not hold its video until it goes stale.
+            log.warning("could not record the outcome of change %s (%s) yet, retrying in "
+                        "the background: %s", change_id, status, exc)
+            task = asyncio.get_running_loop().create_task(
+                self._finish_later(change_id, outcome))
+            self._late_writes.add(task)
+            task.add_done_callback(self._late_writes.discard)
+
+    async def _finish_later(self, change_id: int, outcome: dict[str, Any]) -> None:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(StoreUnavailable),
+            wait=wait_exponential_jitter(initial=0.2, max=LATE_WRITE_MAX_WAIT_S),
+            stop=stop_after_delay(LATE_WRITE_BUDGET_S),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self.store.finish(change_id, **outcome)
+        except StoreUnavailable as exc:
+            log.error("gave up recording the outcome of change %s (%s): %s; the row becomes "
+                      "unknown once it is stale", change_id, outcome["status"], exc)
+            return
+        log.info("recorded the outcome of change %s (%s) now that the store is back",
+                 change_id, outcome["status"])
+
+    async def aclose(self, grace_s: float = LATE_WRITE_FLUSH_S) -> None:
+        """At shutdown, give outcomes still waiting for the store `grace_s`, then stop."""
+        if not self._late_writes:
+            return
+        _, unwritten = await asyncio.wait(set(self._late_writes), timeout=grace_s)
+        for task in unwritten:
+            task.cancel()
+        if unwritten:
+            log.error("%d change outcome(s) could not be recorded before shutdown; their "
+                      "rows become unknown once stale", len(unwritten))
 
     async def _record_refused(self, attempt: Attempt, status: Status, reason: str) -> None:
         """Best effort: nothing was done, so a refusal needs no record to be safe."""
@@ -568,4 +617,7 @@ async def open_services(
             capture_wait=CaptureWait(timeout_s=settings.vod_capture_timeout_s,
                                      poll_s=settings.vod_capture_poll_s),
         )
-        yield Services(store=store, policy=policy, covers=covers)
+        try:
+            yield Services(store=store, policy=policy, covers=covers)
+        finally:
+            await covers.aclose()

@@ -355,10 +355,6 @@ async def test_an_unwritable_sqlite_file_refuses_then_serves(
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "new defect (issue 9): an outcome that cannot be recorded is only logged, so the row "
-    "stays pending, holding its video, until it goes stale; it should be recorded once "
-    "the store is back"))
 async def test_postgresql_gone_while_vod_changes_the_cover_leaves_no_pending_row(
     postgres_url: str, fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
