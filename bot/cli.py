@@ -54,9 +54,11 @@ from bot.covers import (
 from bot.logs import configure_logging
 from bot.standin.demo import DEFAULT_PORT
 from bot.store import AuditStore, ChangeRecord, Source, Status, StoreUnavailable
+from bot.text import visible
 from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
+from bot.vod.snapshot_url import MAX_URL_LENGTH
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 Runner = Callable[[argparse.Namespace], int]
@@ -373,11 +375,13 @@ def _describe_vod_error(error: VodError) -> str:
 
 
 def format_history_line(record: ChangeRecord) -> str:
+    """One line a change; what was recorded is shown escaped, so a URL stored before the
+    snapshot rule cannot send escape sequences to the operator's terminal."""
     when = record.requested_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     error = f" {record.error_code}" if record.error_code else ""
     source = record.source.value + (f" of {record.undoes}" if record.undoes is not None else "")
     return (f"{record.id:>6}  {when}  {record.status.value:<9}{error}  {record.user_id} "
-            f"({source})  {record.snapshot_url}")
+            f"({source})  {visible(record.snapshot_url, MAX_URL_LENGTH)}")
 
 
 def _os_user() -> str:

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import SecretStr
 
@@ -72,9 +72,15 @@ class Redactor(logging.Filter):
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every configured secret, as the text a log line could hold."""
-    return [value.get_secret_value() for value in vars(settings).values()
-            if isinstance(value, SecretStr)]
+    """Every configured secret, as the text a log line could hold (with the password in
+    `DATABASE_URL`, which a driver's error could quote)."""
+    secrets = [value.get_secret_value() for value in vars(settings).values()
+               if isinstance(value, SecretStr)]
+    try:
+        database_password = urlsplit(settings.database_url).password
+    except ValueError:
+        database_password = None
+    return [*secrets, unquote(database_password)] if database_password else secrets
 
 
 class JsonFormatter(logging.Formatter):

@@ -460,3 +460,21 @@ def test_set_cover_refuses_a_url_vod_does_not_list_for_the_asset(
     history = run_cli("history", KEYNOTE, env=env, cwd=tmp_path)
     [line] = history.stdout.splitlines()
     assert "failed" in line and "SNAPSHOT_NOT_LISTED" in line and unlisted in line
+
+
+def test_history_line_shows_a_recorded_url_escaped() -> None:
+    """A URL recorded before the snapshot rule cannot drive the operator's terminal."""
+    from datetime import UTC, datetime
+
+    from bot.cli import format_history_line
+    from bot.store import ChangeRecord, Source, Status
+
+    record = ChangeRecord(
+        id=7, requested_at=datetime(2026, 11, 26, tzinfo=UTC), finished_at=None, team_id="T1",
+        channel_id="C1", user_id="U1", asset_id="a1", asset_title=None,
+        previous_cover_url=None, snapshot_url="https://x.example/\x1b[2J\u202ejpg.exe",
+        source=Source.BUTTON, status=Status.FAILED, error_code=None, error_msg=None,
+        request_id=None, idempotency_key=None)
+    line = format_history_line(record)
+    assert "\x1b" not in line and "\u202e" not in line
+    assert "https://x.example/\\x1b[2J\\u202ejpg.exe" in line

@@ -39,3 +39,15 @@ def test_no_secret_and_no_response_url_at_any_level(logged: str) -> None:
         assert needle not in logged, needle
     assert logged.count(REDACTED) >= 7
     assert "RuntimeError" in logged and "hooks.slack.com/actions/" in logged  # still useful
+
+
+def test_the_database_password_is_redacted_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """A driver's error may quote `DATABASE_URL`; its password is a secret like the others."""
+    url = "postgresql://setcover:db%2Fpa55word@db.internal:5432/setcover"
+    configure_logging(Settings(_env_file=None, database_url=url, log_level="DEBUG"))
+    logging.getLogger("sqlalchemy.pool").error("cannot connect to %s (password db/pa55word)",
+                                               url)
+    logged = capsys.readouterr().err
+    logging.basicConfig(force=True, handlers=[logging.NullHandler()])
+    assert "db/pa55word" not in logged and "db%2Fpa55word" not in logged
+    assert "db.internal:5432" in logged
