@@ -21,7 +21,7 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 
 from bot import metrics, observe
@@ -518,7 +518,7 @@ class CoverService:
     async def _finish_later(self, change_id: int, outcome: dict[str, Any]) -> None:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(StoreUnavailable),
-            wait=wait_exponential_jitter(initial=0.2, max=LATE_WRITE_MAX_WAIT_S),
+            wait=wait_random_exponential(multiplier=0.2, max=LATE_WRITE_MAX_WAIT_S),
             stop=stop_after_delay(LATE_WRITE_BUDGET_S),
             reraise=True,
         )
