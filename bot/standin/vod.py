@@ -6,7 +6,8 @@ account.
 
 It serves the VOD calls the bot makes (asset details, asset list, set cover, snapshot
 task: asynchronous, THUMBNAILING for `capture_seconds`, then new `dots` snapshots, or
-THUMBNAIL_FAILED with `capture_failure`) and
+THUMBNAIL_FAILED with `capture_failure`; CDN refresh under `/v1/`: a task PROCESSING
+for `refresh_seconds`, then SUCCEED, or FAILED with `refresh_fails`) and
 IAM's `POST /v3/auth/tokens`, and checks credentials as the cloud does: AK/SK signatures
 are recomputed from what arrived (following the SDK-HMAC-SHA256 algorithm of Huawei's
 API signing guide, independently of `bot.vod.auth`), tokens must be ones IAM issued and
@@ -42,7 +43,8 @@ PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 SNAPSHOT_HOST = "355.cdn-vod.huaweicloud.com"
 CLOCK_SKEW_S = 15 * 60
 _IAM_PATH = "/v3/auth/tokens"
-_API = re.compile(r"^/v1\.0/(?P<project>[^/]+)/asset/(?P<call>details|list|cover|process)$")
+_API = re.compile(
+    r"^/v1(?:\.0)?/(?P<project>[^/]+)/asset/(?P<call>details|list|cover|process|refresh)$")
 _SNAPSHOT_ASSET = re.compile(r"/asset/(?P<asset_id>[A-Za-z0-9_-]+)/snapshot/")
 
 
@@ -103,6 +105,16 @@ class Capture:
 
     asset_id: str
     body: dict[str, Any]
+
+
+@dataclass
+class RefreshTask:
+    """A `POST /v1/{project}/asset/refresh` task: PROCESSING until `done_at`."""
+
+    task_id: str
+    asset_ids: list[str]
+    done_at: float
+    fails: bool = False
 
 
 @dataclass
@@ -171,6 +183,12 @@ class FakeVod:
             #: (default 1) the cover; False models a task that leaves the cover alone.
             self.capture_sets_cover = True
             self.assets: dict[str, FakeAsset] = {}
+            #: CDN refresh tasks asked for, by id; how long each stays PROCESSING
+            #: (math.inf: for ever) and whether it then FAILS instead of SUCCEED.
+            #: A refusal (quota) is `fail("/asset/refresh", status=400, code=…)`.
+            self.refreshes: dict[str, RefreshTask] = {}
+            self.refresh_seconds = 0.3
+            self.refresh_fails = False
             self.faults: list[Fault] = []
             self.latency: dict[str, float] = {}
             self.tokens: dict[str, float] = {}  # token -> expiry (time.time())
@@ -293,6 +311,8 @@ class FakeVod:
         app.router.add_get("/v1.0/{project}/asset/list", self._list)
         app.router.add_put("/v1.0/{project}/asset/cover", self._set_cover)
         app.router.add_post("/v1.0/{project}/asset/process", self._process)
+        app.router.add_post("/v1/{project}/asset/refresh", self._refresh)
+        app.router.add_get("/v1/{project}/asset/refresh", self._refresh_result)
         return app
 
     @web.middleware
@@ -559,6 +579,44 @@ class FakeVod:
             )
             asset.thumbnail_status, asset.exec_desc = "THUMBNAILING", ""
         return web.json_response({"asset_id": asset_id}, status=202)
+
+    async def _refresh(self, request: web.Request) -> web.Response:
+        """A CDN refresh task for 1 to 10 known assets: 202 with its `task_id`."""
+        wrong = self._wrong_project(request)
+        if wrong:
+            return wrong
+        try:
+            ids = json.loads(await request.read())["asset_id_list"]
+            valid = (isinstance(ids, list) and 0 < len(ids) <= 10
+                     and all(isinstance(i, str) for i in ids))
+        except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            return _vod_error(400, "VOD.10053",
+                              "The request parameter is illegal, illegal field: {asset_id_list}.")
+        with self.lock:
+            if any(i not in self.assets for i in ids):
+                return _not_found()
+            task = RefreshTask(f"refresh-{next(self._request_ids):06d}", ids,
+                               time.monotonic() + self.refresh_seconds, self.refresh_fails)
+            self.refreshes[task.task_id] = task
+        return web.json_response({"task_id": task.task_id}, status=202)
+
+    async def _refresh_result(self, request: web.Request) -> web.Response:
+        """`refresh_results`: one entry per asset, `processing`, then `succeed`/`failed`."""
+        wrong = self._wrong_project(request)
+        if wrong:
+            return wrong
+        with self.lock:
+            task = self.refreshes.get(request.query.get("task_id", ""))
+        if task is None:
+            return _vod_error(400, "VOD.10053",
+                              "The request parameter is illegal, illegal field: {task_id}.")
+        status = ("processing" if time.monotonic() < task.done_at
+                  else "failed" if task.fails else "succeed")
+        return web.json_response({"refresh_results": [
+            {"url": f"https://{SNAPSHOT_HOST}/asset/{i}/", "status": status}
+            for i in task.asset_ids]})
 
     def _finish_task(self, asset: FakeAsset) -> None:
         """Complete the asset's snapshot task if its time has come (under the lock)."""

@@ -48,7 +48,7 @@ from bot.vod.errors import (
     VodOutcomeUnknown,
     VodStatusError,
 )
-from bot.vod.models import Asset, AssetSummary, Snapshot, SnapshotKind
+from bot.vod.models import Asset, AssetSummary, RefreshStatus, Snapshot, SnapshotKind
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ class VodClient:
         )
         # Absolute URLs: httpx parses each once instead of merging it into a base URL.
         self._prefix = f"{endpoint.rstrip('/')}/v1.0/{quote(project_id, safe='')}"
+        #: The CDN refresh calls live under `/v1/`, not `/v1.0/`.
+        self._prefix_v1 = f"{endpoint.rstrip('/')}/v1/{quote(project_id, safe='')}"
         self._snapshot_hosts = list(snapshot_hosts)
         self._timeout_s = timeout_s
         self._retry = retry or RetryPolicy()
@@ -261,6 +263,38 @@ class VodClient:
         response = await self._send("POST", "/asset/process", body=body)
         return response.headers.get("X-Request-Id")
 
+    async def refresh_cdn(self, asset_ids: Sequence[str]) -> str:
+        """Ask VOD to refresh the CDN for up to 10 assets (`RefreshAsset`); the task id.
+
+        Each asset counts against the account's daily refresh quota (1000 in VOD's docs).
+        """
+        ids = [_checked_asset_id(asset_id) for asset_id in asset_ids]
+        if not 1 <= len(ids) <= 10:
+            raise InvalidArgument("A CDN refresh takes 1 to 10 asset ids.")
+        response = await self._send("POST", "/asset/refresh", body={"asset_id_list": ids},
+                                    prefix=self._prefix_v1)
+        task_id = _text(_json_object(response).get("task_id"))
+        if not task_id:
+            raise VodError("POST /asset/refresh: VOD answered without a task_id",
+                           request_id=response.headers.get("X-Request-Id"))
+        return task_id
+
+    async def refresh_status(self, task_id: str) -> RefreshStatus:
+        """Where CDN refresh task `task_id` stands (`ShowRefreshResult`).
+
+        VOD answers one `refresh_results` entry per refreshed URL, each `processing`,
+        `succeed` or `failed`: any failure fails the task, all succeeded is success.
+        """
+        response = await self._send("GET", "/asset/refresh", query={"task_id": task_id},
+                                    prefix=self._prefix_v1)
+        results = _list(_json_object(response).get("refresh_results"))
+        states = {str(_mapping(r).get("status") or "").upper() for r in results}
+        if RefreshStatus.FAILED in states:
+            return RefreshStatus.FAILED
+        if states == {RefreshStatus.SUCCEED}:
+            return RefreshStatus.SUCCEED
+        return RefreshStatus.PROCESSING
+
     # ---- one place for sending and retrying -------------------------------------------
     async def _send(
         self,
@@ -270,13 +304,14 @@ class VodClient:
         query: Mapping[str, str] | None = None,
         body: dict[str, Any] | None = None,
         changes: bool = False,
+        prefix: str | None = None,
     ) -> httpx.Response:
         """Send with retries (see `RetryPolicy`); every failure is a `VodError`.
 
         For a call that `changes` something (an idempotent PUT), a failure after any
         attempt that may have reached VOD is `VodOutcomeUnknown`, never a plain failure.
         """
-        url = self._prefix + path
+        url = (prefix or self._prefix) + path
         if query:
             url += "?" + "&".join(
                 f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(query.items())

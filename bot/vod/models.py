@@ -56,3 +56,11 @@ class AssetSummary(BaseModel):
     asset_id: str
     title: str
     cover_url: str | None = None
+
+
+class RefreshStatus(enum.StrEnum):
+    """Where a CDN refresh task stands (VOD's `refresh_results[].status`, upper-cased)."""
+
+    PROCESSING = "PROCESSING"
+    SUCCEED = "SUCCEED"
+    FAILED = "FAILED"
