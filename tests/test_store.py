@@ -23,6 +23,7 @@ from bot.store import (
     Attempt,
     AuditStore,
     DuplicateChange,
+    FollowUpState,
     Source,
     Status,
     StoreUnavailable,
@@ -486,3 +487,44 @@ def test_the_settings_accept_exactly_the_schemes_the_store_has_drivers_for() -> 
     from bot.store.engine import ASYNC_DRIVERS
 
     assert set(ASYNC_DRIVERS) == DATABASE_SCHEMES
+
+
+async def test_a_follow_up_is_leased_to_one_owner_and_told_once(database_url: str) -> None:
+    """Two processes: one lease at a time; only the holder of a live lease may mark it
+    told; an expired lease passes to the other, and the first can no longer tell it."""
+    now = [datetime(2026, 11, 26, 12, tzinfo=UTC)]
+    lease = timedelta(seconds=60)
+    async with AuditStore(create_engine(database_url), location="t",
+                          clock=lambda: now[0]) as store:
+        await store.migrate()
+        change = await store.begin(attempt("k1"))
+        await store.finish(change, status=Status.SUCCEEDED)
+        row_id = await store.add_follow_up(
+            change_id=change, asset_id="a1", asset_title="Launch", task_id="t1",
+            response_url="https://hooks.slack.test/secret", due_at=now[0])
+
+        (row,) = await store.claim_follow_ups("one", lease=lease)
+        assert (row.id, row.attempts, row.state) == (row_id, 1, FollowUpState.PENDING)
+        assert "secret" not in repr(row)
+        assert await store.claim_follow_ups("two", lease=lease) == []
+        assert not await store.finish_follow_up(row_id, "two", FollowUpState.LIVE)
+
+        now[0] += lease + timedelta(seconds=1)  # "one" hangs past its lease
+        (again,) = await store.claim_follow_ups("two", lease=lease)
+        assert again.attempts == 2
+        assert not await store.finish_follow_up(row_id, "one", FollowUpState.LIVE)
+        assert await store.finish_follow_up(row_id, "two", FollowUpState.LIVE)
+        assert not await store.finish_follow_up(row_id, "two", FollowUpState.LIVE)
+        now[0] += lease * 2
+        assert await store.claim_follow_ups("one", lease=lease) == []
+
+
+async def test_a_follow_up_given_back_waits_for_its_due_time(audit_store: AuditStore) -> None:
+    change = await audit_store.begin(attempt("k1"))
+    soon = datetime.now(UTC)
+    await audit_store.add_follow_up(change_id=change, asset_id="a1", asset_title="",
+                                    task_id="t1", response_url="u", due_at=soon)
+    (row,) = await audit_store.claim_follow_ups("one", lease=timedelta(minutes=1))
+    await audit_store.reschedule_follow_up(row.id, "one", soon + timedelta(hours=1))
+    assert await audit_store.claim_follow_ups("two", lease=timedelta(minutes=1)) == []
+    assert await audit_store.release_follow_ups("one") == 0

@@ -51,6 +51,38 @@ class CaptureStatus(enum.StrEnum):
     TIMED_OUT = "timed_out"
 
 
+class FollowUpState(enum.StrEnum):
+    """A CDN refresh follow-up: `pending` while VOD's task is followed, then what the
+    channel was told (`live`, `unconfirmed` after the deadline, `failed`)."""
+
+    PENDING = "pending"
+    LIVE = "live"
+    UNCONFIRMED = "unconfirmed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up to post once VOD's CDN refresh task `task_id` ends.
+
+    `response_url` is a capability (anyone holding it can post to the channel): never log it.
+    """
+
+    id: int
+    change_id: int
+    asset_id: str
+    asset_title: str
+    task_id: str
+    response_url: str
+    state: FollowUpState
+    attempts: int
+    created_at: datetime
+    due_at: datetime
+
+    def __repr__(self) -> str:  # no response_url in any repr that reaches a log
+        return f"FollowUp(id={self.id}, change_id={self.change_id}, task_id={self.task_id!r})"
+
+
 #: How a change that was begun can end (`AuditStore.finish`).
 OUTCOME_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN})
 #: How an attempt refused before VOD ends (`AuditStore.record_refused`).

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.store.records import CaptureStatus, Source, Status
+from bot.store.records import CaptureStatus, FollowUpState, Source, Status
 
 PENDING_ONLY = sa.text("status = 'pending'")
 
@@ -52,7 +52,10 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _one_of(column: str, enum: type[Source] | type[Status] | type[CaptureStatus]) -> str:
+def _one_of(
+    column: str,
+    enum: type[Source] | type[Status] | type[CaptureStatus] | type[FollowUpState],
+) -> str:
     return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"
 
 
@@ -111,4 +114,27 @@ captures = sa.Table(
     sa.CheckConstraint(_one_of("source", Source), name="source"),
     sa.CheckConstraint(_one_of("status", CaptureStatus), name="status"),
     sa.Index("ix_captures_asset_id", "asset_id", "requested_at"),
+)
+
+#: What to tell the channel once VOD's CDN refresh after a change ends: rows survive a
+#: restart, and a lease (`lease_owner` until `lease_until`) lets one process at a time
+#: work on a row (see `AuditStore.claim_follow_ups`).
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("change_id", sa.Integer, sa.ForeignKey("cover_changes.id"), nullable=False),
+    sa.Column("asset_id", sa.String(255), nullable=False),
+    sa.Column("asset_title", sa.Text, nullable=False),
+    sa.Column("task_id", sa.String(128), nullable=False),
+    sa.Column("response_url", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.CheckConstraint(_one_of("state", FollowUpState), name="state"),
+    sa.Index("ix_follow_ups_state_due_at", "state", "due_at"),
 )
