@@ -275,6 +275,7 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Change {args.change_id} undone (change {outcome.changed.change_id}): the "
                   f"cover of {outcome.changed.asset_title} ({outcome.changed.asset_id}) is "
                   f"{outcome.changed.snapshot_url} again.")
+            _report_cdn(outcome.changed)
             return EXIT_OK
         case NotUndoable():
             print(f"error: change {args.change_id} cannot be undone: {outcome.reason}",
@@ -345,6 +346,7 @@ def _report(outcome: Outcome) -> int:
         case Changed():
             print(f"Cover of {outcome.asset_title} ({outcome.asset_id}) set to "
                   f"{outcome.snapshot_url}. VOD takes 3 to 5 minutes to show it everywhere.")
+            _report_cdn(outcome)
             return EXIT_OK
         case Failed():
             return _vod_failure(outcome.error)
@@ -360,6 +362,13 @@ def _report(outcome: Outcome) -> int:
         case Denied() | NotRecorded():
             print(f"error: {outcome.reason}", file=sys.stderr)
     return EXIT_REFUSED
+
+
+def _report_cdn(changed: Changed) -> None:
+    """A refused CDN refresh is a note: the cover is changed all the same."""
+    if changed.cdn is not None and changed.cdn.refused is not None:
+        print(f"note: VOD did not refresh its CDN ({changed.cdn.refused}); some viewers may "
+              "see the old cover a while longer.", file=sys.stderr)
 
 
 def _vod_failure(error: VodError) -> int:

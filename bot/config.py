@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     #: VOD_CAPTURE_POLL_S seconds, backing off to ten times that.
     vod_capture_timeout_s: float = Field(default=300.0, gt=0, le=3600)
     vod_capture_poll_s: float = Field(default=2.0, gt=0, le=60)
+    #: After a change, ask VOD to refresh the CDN for the asset (the account's refresh
+    #: quota is limited), and tell the channel when VOD confirms it: polled from every
+    #: VOD_REFRESH_POLL_S seconds, backing off to ten times that, for VOD_REFRESH_DEADLINE_S.
+    vod_refresh_cdn: bool = True
+    vod_refresh_poll_s: float = Field(default=15.0, gt=0, le=600)
+    vod_refresh_deadline_s: float = Field(default=600.0, gt=0, le=86400)
 
     setcover_allowed_users: CommaList = []
     setcover_allowed_usergroups: CommaList = []

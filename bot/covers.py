@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -76,6 +76,17 @@ class CoverRequest:
     idempotency_key: str
     asset_id: str | None = None
     undoes: int | None = None
+    #: Where to tell the channel that the new cover is live (an interaction's
+    #: `response_url`: a capability, kept out of reprs); None: nobody to tell (the CLI).
+    reply_to: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CdnRefresh:
+    """The CDN refresh asked for after a change: VOD's `task_id`, or why VOD refused."""
+
+    task_id: str | None = None
+    refused: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,8 @@ class Changed:
     previous_cover_url: str | None
     request_id: str | None
     change_id: int | None = None
+    #: None when CDN refreshes are off (`VOD_REFRESH_CDN=false`).
+    cdn: CdnRefresh | None = None
 
 
 @dataclass(frozen=True)
@@ -209,12 +222,26 @@ class CaptureWait:
             delay = min(delay * 1.5, self.poll_s * 10)
 
 
+@dataclass(frozen=True)
+class RefreshWait:
+    """How a CDN refresh task is followed: first look after `poll_s`, backing off to ten
+    times that, until `deadline_s` after the change; then the channel hears VOD has not
+    confirmed it."""
+
+    poll_s: float = 15.0
+    deadline_s: float = 600.0
+
+    def delay(self, attempts: int) -> float:
+        """The pause after the `attempts`-th look (0: before the first)."""
+        return min(self.poll_s * 1.5 ** max(attempts - 1, 0), self.poll_s * 10)
+
+
 class CoverService:
     """Authorizes, records and performs cover changes; the Slack app and CLI only call this."""
 
     def __init__(
         self, *, vod: VodClient, store: AuditStore, policy: Policy, snapshot_hosts: list[str],
-        capture_wait: CaptureWait | None = None,
+        capture_wait: CaptureWait | None = None, refresh_wait: RefreshWait | None = None,
     ) -> None:
         self.vod = vod
         self.store = store
@@ -222,6 +249,8 @@ class CoverService:
         self.snapshot_hosts = snapshot_hosts
         self.capture_wait = capture_wait or CaptureWait()
         self._late_writes: set[asyncio.Task[None]] = set()
+        #: None: no CDN refresh after a change (`VOD_REFRESH_CDN=false`).
+        self.refresh_wait = refresh_wait
 
     async def authorize(self, actor: Actor, *, asset_id: str, source: Source) -> Decision:
         """Ask the policy; a denial is recorded (best effort: a denial needs no record)."""
@@ -314,10 +343,39 @@ class CoverService:
             previous_cover_url=asset.cover_url,
             request_id=request_id,
             change_id=change_id,
+            cdn=await self._refresh_cdn(change_id, asset, request.reply_to),
         )
 
+    async def _refresh_cdn(
+        self, change_id: int, asset: Asset, reply_to: str | None
+    ) -> CdnRefresh | None:
+        """Ask VOD to refresh the CDN for the changed asset and, when there is a channel
+        to tell, record the follow-up. The change is done either way: a refusal (quota)
+        is logged and returned, never raised."""
+        if self.refresh_wait is None:
+            return None
+        try:
+            task_id = await self.vod.refresh_cdn([asset.asset_id])
+        except VodError as exc:
+            log.warning("change %s: VOD refused to refresh the CDN for %s: %s %s "
+                        "[request id %s]", change_id, asset.asset_id, exc.code, exc.message,
+                        exc.request_id)
+            return CdnRefresh(refused=exc.message)
+        log.info("change %s: CDN refresh of %s asked for (task %s)", change_id,
+                 asset.asset_id, task_id)
+        if reply_to is not None:
+            due = datetime.now(UTC) + timedelta(seconds=self.refresh_wait.delay(0))
+            try:
+                await self.store.add_follow_up(
+                    change_id=change_id, asset_id=asset.asset_id, asset_title=asset.title,
+                    task_id=task_id, response_url=reply_to, due_at=due)
+            except StoreUnavailable:
+                log.exception("change %s: could not record the CDN follow-up", change_id)
+        return CdnRefresh(task_id=task_id)
+
     async def undo(
-        self, actor: Actor, change_id: int, *, apply_policy: bool = True
+        self, actor: Actor, change_id: int, *, apply_policy: bool = True,
+        reply_to: str | None = None,
     ) -> UndoOutcome:
         """Put back the cover the video had before change `change_id`, as a change of its
         own (source `undo`, linked to it), at most once: its key comes from `change_id`.
@@ -358,7 +416,7 @@ class CoverService:
                                    "the video's snapshots, so it cannot be put back.")
         outcome = await self.change(CoverRequest(
             actor=actor, snapshot_url=target, source=Source.UNDO,
-            idempotency_key=f"undo:{change_id}", undoes=change_id,
+            idempotency_key=f"undo:{change_id}", undoes=change_id, reply_to=reply_to,
         ), apply_policy=apply_policy)
         return Undone(outcome, record) if isinstance(outcome, Changed) else outcome
 
@@ -616,6 +674,9 @@ async def open_services(
             vod=vod, store=store, policy=policy, snapshot_hosts=settings.vod_snapshot_hosts,
             capture_wait=CaptureWait(timeout_s=settings.vod_capture_timeout_s,
                                      poll_s=settings.vod_capture_poll_s),
+            refresh_wait=RefreshWait(poll_s=settings.vod_refresh_poll_s,
+                                     deadline_s=settings.vod_refresh_deadline_s)
+            if settings.vod_refresh_cdn else None,
         )
         try:
             yield Services(store=store, policy=policy, covers=covers)

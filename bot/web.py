@@ -10,10 +10,12 @@
 The lifespan opens the process's services once (one VOD client, one store, one policy),
 in Socket Mode starts the connection in the background (`SocketModeLink`), and on
 shutdown closes it, then waits for the Slack work under way before closing the services.
+It also runs the CDN follow-ups (`bot.slack.followups`) while it serves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,9 +33,11 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.config import Settings
-from bot.covers import open_services
+from bot.covers import open_services, stale_after
 from bot.slack.app import build_app, open_web_client
+from bot.slack.followups import FollowUps
 from bot.slack.request import Refused, SignedBody, SlackRequest
+from bot.slack.runtime import FINAL_WORD_S
 from bot.slack.socket_mode import SocketModeLink
 
 log = logging.getLogger(__name__)
@@ -100,12 +104,22 @@ def create_app(settings: Settings) -> Starlette:
                 link.start()
                 log.info("Socket Mode; health checks on port %s; %s", settings.port,
                          services.policy.describe())
+            wait = services.covers.refresh_wait
+            follow_ups = None if wait is None else FollowUps(
+                store=services.store, vod=services.covers.vod, wait=wait,
+                lease=stale_after(settings), reply=runtime.response_url)
+            if follow_ups is not None:
+                follow_ups.start()  # picks up the rows earlier processes left
             try:
                 yield
             finally:
                 if link is not None:
                     await link.close()  # no new Slack work, then finish what is under way
-                await runtime.drain()
+                # The follow-up under way gets the final-word time; the rest wait in the
+                # store for the next start.
+                await asyncio.gather(
+                    runtime.drain(),
+                    *([follow_ups.stop(FINAL_WORD_S)] if follow_ups is not None else []))
 
     async def slack_events(request: Request) -> Response:
         return await request.app.state.slack.handle(request)

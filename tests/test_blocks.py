@@ -11,7 +11,7 @@ import pytest
 
 from bot.slack import blocks
 from bot.slack.errors import describe_error
-from bot.store import ChangeRecord, Source, Status
+from bot.store import ChangeRecord, FollowUpState, Source, Status
 from bot.vod.errors import (
     AssetNotFound,
     InvalidSnapshotUrl,
@@ -160,6 +160,14 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         out.append((f"undo {images}", blocks.changed_in_channel(
             user_id="U456", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
             request_id="r", images=images, change_id=8, undoes=record(Status.SUCCEEDED, n=7))))
+        out.append((f"changed, CDN refresh refused {images}", blocks.changed_in_channel(
+            user_id="U456", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
+            request_id="r", images=images, change_id=8, cdn_refused="quota <!channel> " * 90)))
+    for state in FollowUpState:
+        if state is not FollowUpState.PENDING:
+            out.append((f"cdn {state}", blocks.cdn_follow_up(
+                state, asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
+                change_id=2**31, waited_s=600)))
     out.append(("not undoable", blocks.not_undoable("x" * 3000)))
     out.append(("busy undo", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9",
                                          snapshot_url=None)))

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.store.records import ChangeRecord, Status
+from bot.store.records import ChangeRecord, FollowUpState, Status
 from bot.text import shorten, visible
 from bot.timecodes import MAX_TIMES, format_time
 from bot.vod.errors import InvalidArgument, VodError
@@ -56,6 +56,7 @@ class ActionId(enum.StrEnum):
 
 
 class BlockId(enum.StrEnum):
+    CDN_REFUSED = "cdn_refused"
     PICKER_HEADER = "picker_header"
     PICKER_NOTE = "picker_note"
     SNAPSHOT_IMAGE = "snapshot_image"
@@ -537,11 +538,13 @@ def changed_in_channel(
     *, user_id: str, asset_id: str, asset_title: str, snapshot_url: str,
     request_id: str | None, images: bool = True, change_id: int | None = None,
     undoes: ChangeRecord | None = None, undone_by: str | None = None,
+    cdn_refused: str | None = None,
 ) -> Message:
     """The channel's news: who set the cover of which video, and the new cover.
 
     `change_id` adds an Undo button for that change; `undoes` says the change put back
-    an earlier cover; `undone_by` marks an outcome someone has since undone (no button).
+    an earlier cover; `undone_by` marks an outcome someone has since undone (no button);
+    `cdn_refused` is VOD's reason for refusing the CDN refresh (the change stands).
     """
     title = esc(asset_title or asset_id)
     if undoes is not None:
@@ -568,6 +571,11 @@ def changed_in_channel(
     if request_id:
         notes.append(f"VOD request id `{esc(request_id)}`")
     blocks.append(context(" · ".join(notes)))
+    if cdn_refused is not None:
+        blocks.append(context(
+            f":information_source: VOD did not refresh its CDN ({esc(shorten(cdn_refused, 300))}"
+            "), so some viewers may see the old cover a while longer. The cover is changed.",
+            block=str(BlockId.CDN_REFUSED)))
     if undone_by is not None:
         blocks.append(context(f":leftwards_arrow_with_hook: Undone by <@{undone_by}>.",
                               block=str(BlockId.UNDONE)))
@@ -575,6 +583,33 @@ def changed_in_channel(
         blocks.append({"type": "actions", "block_id": str(BlockId.UNDO), "elements": [
             button("Undo", str(ActionId.UNDO), encode(c=change_id))]})
     return message(f"{text} {VOD_DELAY_NOTE}", blocks, mrkdwn=True)
+
+
+def cdn_follow_up(
+    state: FollowUpState, *, asset_id: str, asset_title: str, change_id: int, waited_s: float,
+) -> Message:
+    """What the channel hears once VOD's CDN refresh after change `change_id` ended:
+    live, failed, or (after `waited_s` without an answer) not confirmed yet."""
+    waited = (f"{round(waited_s / 60)} minutes" if waited_s >= 120
+              else f"{round(waited_s)} seconds")
+    name = asset_title or asset_id
+    video = f"*{esc(name)}* (`{esc(asset_id)}`)"
+    match FollowUpState(state):
+        case FollowUpState.LIVE:
+            text = f"The new cover of {name} is live."
+            line = f":white_check_mark: The new cover of {video} is live: VOD refreshed its CDN."
+        case FollowUpState.FAILED:
+            text = f"VOD could not refresh its CDN for {name}."
+            line = (f":warning: VOD could not refresh its CDN for {video}: some viewers may see "
+                    "the old cover until their copies expire. The cover itself is changed.")
+        case FollowUpState.UNCONFIRMED:
+            text = f"VOD has not confirmed yet that the new cover of {name} is live."
+            line = (f":hourglass: VOD has not confirmed yet that the new cover of {video} is live "
+                    f"everywhere (its CDN refresh was still running after {waited}). "
+                    "The cover itself is changed.")
+        case _:
+            raise ValueError(f"no follow-up is posted while {state}")
+    return message(text, [section(line), context(f"change {change_id}")])
 
 
 def not_undoable(reason: str) -> Message:

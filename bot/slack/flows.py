@@ -17,6 +17,8 @@ Each flow answers through the interaction's `response_url` and keeps within its 
   (2 to 4); a refusal goes to the clicker only (1).
 - a snapshot URL typed in the command: the acknowledgement says "Setting…" (free), the
   outcome goes to the channel (1, 2 with the resend) or the failure to the user (1).
+- after a change or an undo, the CDN follow-up ("the new cover is live") is one more
+  post on the same `response_url` (`bot.slack.followups`): 5 at most.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ async def change_cover(
         # The picker loses its buttons before anything else happens.
         await reply.send(blocks.setting_cover(asset_id), replace=True)
     request = CoverRequest(actor=actor, snapshot_url=url, source=source,
-                           idempotency_key=key, asset_id=asset_id)
+                           idempotency_key=key, asset_id=asset_id, reply_to=reply.url)
     try:
         outcome = await runtime.covers.change(request)
         _note(outcome)
@@ -135,7 +137,8 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
             lambda images: blocks.changed_in_channel(
                 user_id=actor.user_id, asset_id=outcome.asset_id,
                 asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
-                request_id=outcome.request_id, images=images, change_id=outcome.change_id),
+                request_id=outcome.request_id, images=images, change_id=outcome.change_id,
+                cdn_refused=_cdn_refused(outcome)),
             in_channel=True,
         )
         if from_picker:
@@ -150,7 +153,7 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
 async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: int) -> None:
     """Undo a change from its outcome message: that message is marked undone (replaced in
     place) and the channel is told who undid it, with an Undo of its own."""
-    outcome = await runtime.covers.undo(actor, change_id)
+    outcome = await runtime.covers.undo(actor, change_id, reply_to=reply.url)
     if isinstance(outcome, Undone):
         undone, changed = outcome.undone, outcome.changed
         _note(changed)
@@ -162,7 +165,8 @@ async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: in
         await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
             user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
             snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,
-            change_id=changed.change_id, undoes=undone), in_channel=True)
+            change_id=changed.change_id, undoes=undone, cdn_refused=_cdn_refused(changed)),
+            in_channel=True)
     elif isinstance(outcome, NotUndoable):
         await reply.send(blocks.not_undoable(outcome.reason))
     elif isinstance(outcome, Duplicate) and outcome.existing.status is Status.SUCCEEDED:
@@ -229,6 +233,10 @@ async def capture(
         case Denied() | Failed() | NotRecorded():
             await _refused(reply, outcome, actor=actor, asset_id=asset_id, url=None,
                            replace=False)
+
+
+def _cdn_refused(changed: Changed) -> str | None:
+    return changed.cdn.refused if changed.cdn is not None else None
 
 
 def _note(outcome: Outcome) -> None:
