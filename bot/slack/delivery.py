@@ -3,7 +3,8 @@
 Why `response_url` and not `chat.postMessage`: it needs no `chat:write` scope and no bot
 membership of the channel (it works in private channels and DMs the bot was never invited
 to), and it is the only way to replace an ephemeral picker. Its budget is 5 posts in 30
-minutes per URL; every flow of the bot stays at 4 or fewer (see `bot.slack.flows`).
+minutes per URL; every flow of the bot stays at 4 or fewer, 5 with the CDN follow-up
+after a change (see `bot.slack.flows`).
 
 Slack fetches every picture itself and refuses the whole message (`invalid_blocks`,
 "downloading image failed") when it cannot: `send_with_fallback` then sends the same
