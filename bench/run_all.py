@@ -132,7 +132,8 @@ def scale_bound(scale: dict[str, Any]) -> str:
     bots = parts["bots"]
     others = sum(v for k, v in parts.items() if k != "bots")
     listed = ", ".join(f"{name} {ms:.2f} ms" for name, ms in parts.items())
-    return (f"CPU per change with one process: {listed} (PostgreSQL not counted). On 2 cores "
+    return (f"CPU per change with one process: {listed} (PostgreSQL: all its server "
+            "processes on the machine). On 2 cores "
             f"that bounds 2 processes at 2B/(B+O) = {2 * bots / (bots + others):.2f}x of one "
             "(see below).")
 

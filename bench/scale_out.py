@@ -67,6 +67,27 @@ class Database:
                 sql.Identifier(self.name)))
 
 
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL server process on this machine, by pid (the server
+    forks one per connection, so a change's share is the sum of their deltas)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu().items())
+
+
 async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess,
                         changes: int, concurrency: int, hooks: str) -> dict[str, Any]:
     """`changes` cover changes spread over `bots`; wait for every outcome post."""
@@ -80,6 +101,7 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
     statuses: dict[int, int] = {}
     todo = iter(requests)
     cpu0 = time.process_time()
+    pg0 = postgres_cpu()
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
@@ -99,6 +121,7 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
                                f"{SETTLE_TIMEOUT_S:.0f} s: {stats}")
         await asyncio.sleep(0.05)
     done = stats["last_post_at"]
+    pg_cpu_s = postgres_cpu_since(pg0)
     vod_stats = vod.command("stats")
     problems = []
     if statuses != {200: changes}:
@@ -117,6 +140,7 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
                 "fake VOD": vod_stats["cpu_s"] / changes * 1000,
                 "fake Slack": stats["cpu_s"] / changes * 1000,
                 "load generator": load_cpu_s / changes * 1000,
+                "PostgreSQL": pg_cpu_s / changes * 1000,
             }}
 
 
