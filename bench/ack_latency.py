@@ -373,6 +373,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     labels = {"setcover": "setcover-bot serve", "bare": "bare Bolt AsyncApp (floor)"}
@@ -386,6 +387,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
                     label=f"{labels[server]} (p99 {p99:.0f} ms)")
             ax.axvline(p99, color=colour, linestyle=":", linewidth=1)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_title(f"{'/setcover <asset_id>' if kind == 'commands' else 'Use as cover click'}"
                      f" ({result['summary'][kind]['ratio_p99']:.2f}x)")
         ax.set_xlabel("acknowledgement latency, ms (log)")
