@@ -31,6 +31,8 @@ from bot.slack.request import shape_problem
 from bot.slack.runtime import Runtime
 
 log = logging.getLogger(__name__)
+#: Seconds any one call to Slack (Web API or `response_url`) may take.
+SLACK_TIMEOUT_S = 10.0
 _BOLT_LOG = logging.getLogger("slack_bolt.AsyncApp")
 
 def make_web_client(
@@ -39,16 +41,25 @@ def make_web_client(
     """The Web API client: SLACK_API_URL, retries for rate limits and server errors."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, timeout=10, session=session
+        token=token, base_url=settings.slack_api_url, timeout=int(SLACK_TIMEOUT_S),
+        session=session,
     )
     client.retry_handlers = retry_handlers()
     return client
 
 
 @asynccontextmanager
-async def open_web_client(settings: Settings) -> AsyncIterator[AsyncWebClient]:
-    """The process's Web API client on one aiohttp session, which `response_url` posts share."""
-    async with aiohttp.ClientSession() as session:
+async def open_web_client(
+    settings: Settings, *, timeout_s: float = SLACK_TIMEOUT_S
+) -> AsyncIterator[AsyncWebClient]:
+    """The process's Web API client on one aiohttp session, which `response_url` posts share.
+
+    The session carries the timeout: slack_sdk's clients pass theirs only to sessions they
+    make themselves, so on a shared session a Slack that never answers would hold a post
+    (and the task behind it) forever.
+    """
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
         yield make_web_client(settings, session)
 
 
