@@ -194,7 +194,8 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
 {defects}
 
 Run it again with `.venv/bin/python bench/reliability.py` (three to eight minutes on two
-cores, as busy as the machine is); CI runs the same suites in their short profile (`PROVE_PROFILE` unset).
+cores, as busy as the machine is); CI runs the same suites in their short profile
+(`PROVE_PROFILE` unset).
 """
 
 
