@@ -470,3 +470,28 @@ async def test_reads_that_time_out_are_never_unknown(
     with pytest.raises(VodConnectionError) as raised:
         await client.get_asset(KEYNOTE)
     assert not isinstance(raised.value, VodOutcomeUnknown)
+
+
+@pytest.mark.parametrize("path", ["/asset/process", "/asset/refresh"])
+async def test_a_task_post_that_may_have_reached_vod_is_not_sent_again(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps, path: str
+) -> None:
+    """A snapshot task costs money and a CDN refresh uses quota: after a lost connection
+    VOD may have started the task, so the POST is not repeated (a GET or the PUT would be)."""
+    fake_vod.drop(path, times=1)
+    with pytest.raises(VodConnectionError):
+        if path == "/asset/process":
+            await client.capture(KEYNOTE, [5])
+        else:
+            await client.refresh_cdn([KEYNOTE])
+    assert len(fake_vod.requests_to(path)) == 1 and sleeps == []
+
+
+async def test_a_task_post_refused_with_429_is_sent_again(
+    client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    """429 is VOD's own refusal: nothing was started, so trying again is safe."""
+    fake_vod.fail("/asset/process", status=429, times=1)
+    await client.capture(KEYNOTE, [5])
+    assert [r.status for r in fake_vod.requests_to("/asset/process")] == [429, 202]
+    assert len(sleeps) == 1

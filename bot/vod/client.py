@@ -118,6 +118,12 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, VodConnectionError)
 
 
+def _retryable_unsent(error: BaseException) -> bool:
+    """Retryable, and VOD surely did not get it: safe to send again even if not idempotent."""
+    return _retryable(error) and not (
+        isinstance(error, VodError) and may_have_reached_vod(error))
+
+
 def may_have_reached_vod(error: VodError) -> bool:
     """Whether VOD may have received (and acted on) the request that ended in `error`.
 
@@ -260,7 +266,7 @@ class VodClient:
             raise InvalidArgument("Give one or more times, none of them negative.")
         body = {"asset_id": asset_id,
                 "thumbnail": {"type": "dots", "dots": list(seconds), "format": 1}}
-        response = await self._send("POST", "/asset/process", body=body)
+        response = await self._send("POST", "/asset/process", body=body, repeatable=False)
         return response.headers.get("X-Request-Id")
 
     async def refresh_cdn(self, asset_ids: Sequence[str]) -> str:
@@ -272,7 +278,7 @@ class VodClient:
         if not 1 <= len(ids) <= 10:
             raise InvalidArgument("A CDN refresh takes 1 to 10 asset ids.")
         response = await self._send("POST", "/asset/refresh", body={"asset_id_list": ids},
-                                    prefix=self._prefix_v1)
+                                    repeatable=False, prefix=self._prefix_v1)
         task_id = _text(_json_object(response).get("task_id"))
         if not task_id:
             raise VodError("POST /asset/refresh: VOD answered without a task_id",
@@ -304,12 +310,16 @@ class VodClient:
         query: Mapping[str, str] | None = None,
         body: dict[str, Any] | None = None,
         changes: bool = False,
+        repeatable: bool = True,
         prefix: str | None = None,
     ) -> httpx.Response:
         """Send with retries (see `RetryPolicy`); every failure is a `VodError`.
 
         For a call that `changes` something (an idempotent PUT), a failure after any
         attempt that may have reached VOD is `VodOutcomeUnknown`, never a plain failure.
+        A call that is not `repeatable` (a POST that starts a task: a snapshot task costs
+        money, a CDN refresh uses quota) is tried again only when VOD surely did not get
+        it (no connection, or VOD's own refusal such as 429), never after a timeout.
         """
         url = (prefix or self._prefix) + path
         if query:
@@ -319,7 +329,7 @@ class VodClient:
         content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
         retrying = AsyncRetrying(
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(_retryable if repeatable else _retryable_unsent),
             stop=self._retry.stop(),
             wait=self._retry.wait(),
             sleep=self._sleep,
