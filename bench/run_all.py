@@ -1,5 +1,5 @@
-"""Run every benchmark of issue 10 and write docs/benchmarks.md, its plot and the README's
-summary table.
+"""Run every benchmark of issue 10 and write docs/benchmarks.md (its summary table first) and
+its plot.
 
     .venv/bin/python bench/run_all.py            # about 5 minutes on 2 cores
     .venv/bin/python bench/run_all.py --quick    # a smoke run: fewer rounds, not for the docs
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import time
@@ -28,9 +27,6 @@ from harness import BENCH, RESULTS, ROOT, write_result
 
 DOC = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "benchmarks-ack-latency.png"
-README = ROOT / "README.md"
-SUMMARY_START = "<!-- benchmark summary: written by bench/run_all.py -->"
-SUMMARY_END = "<!-- end of benchmark summary -->"
 COMMAND = ".venv/bin/python bench/run_all.py"
 ACK_RATIO_TARGET = 1.1
 ACK_P99_TARGET_MS = 50.0
@@ -242,18 +238,6 @@ thread; `bench/ack_latency.py --profile`), after the measured runs:
     DOC.write_text(doc)
 
 
-def write_readme_summary(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any]
-                         ) -> None:
-    text = README.read_text()
-    block = (f"{SUMMARY_START}\n{summary_table(ack, vod, scale)}\n\n"
-             f"Made by `{COMMAND}`; details in [docs/benchmarks.md](docs/benchmarks.md).\n"
-             f"{SUMMARY_END}")
-    pattern = re.compile(re.escape(SUMMARY_START) + ".*?" + re.escape(SUMMARY_END), re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"README.md has no {SUMMARY_START!r} block to replace")
-    README.write_text(pattern.sub(lambda _: block, text))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -290,9 +274,7 @@ def main() -> int:
     ack_latency.plot(ack, PLOT)
     load = (load_before, os.getloadavg())
     write_doc(ack, vod, scale, profile, stamp, took, load)
-    write_readme_summary(ack, vod, scale)
-    print(f"\nwrote {DOC.relative_to(ROOT)}, {PLOT.relative_to(ROOT)} and the README summary "
-          f"in {took:.0f} s")
+    print(f"\nwrote {DOC.relative_to(ROOT)} and {PLOT.relative_to(ROOT)} in {took:.0f} s")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Settings from the environment or a `.env` file, checked once at start-up.
 
-Every variable of the README's settings table lives here. A bad configuration stops the
-program with one message that names every bad variable and what it expects (`ConfigError`),
-so an operator fixes everything in one go instead of one restart per mistake. A value still
-holding its example from `.env.example` counts as bad, with where to find the real one.
+Every variable of docs/configuration.md's settings table lives here. A bad configuration
+stops the program with one message that names every bad variable and what it expects
+(`ConfigError`), so an operator fixes everything in one go instead of one restart per
+mistake. A value still holding its example from `.env.example` counts as bad, with where
+to find the real one.
 """
 
 from __future__ import annotations
