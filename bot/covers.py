@@ -27,6 +27,7 @@ from tenacity import (
 from bot import metrics, observe
 from bot.config import Settings
 from bot.policy import Decision, Policy
+from bot.sheet import SheetMaker
 from bot.store import (
     AssetBusy,
     Attempt,
@@ -640,6 +641,8 @@ class Services:
     store: AuditStore
     policy: Policy
     covers: CoverService
+    #: The picker's contact sheets; downloads over the VOD client's HTTP client.
+    sheet_maker: SheetMaker
 
 
 #: Room for event-loop delays and clock differences between hosts sharing a database.
@@ -678,7 +681,9 @@ async def open_services(
                                      deadline_s=settings.vod_refresh_deadline_s)
             if settings.vod_refresh_cdn else None,
         )
+        sheet_maker = SheetMaker(vod.http, sign=lambda url: url)
         try:
-            yield Services(store=store, policy=policy, covers=covers)
+            yield Services(store=store, policy=policy, covers=covers, sheet_maker=sheet_maker)
         finally:
+            sheet_maker.close()
             await covers.aclose()

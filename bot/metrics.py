@@ -42,7 +42,8 @@ SLACK_ACK_SECONDS = Histogram(
 )
 VOD_CALL_SECONDS = Histogram(
     "setcover_vod_call_seconds",
-    "Duration of each HTTP call to VOD (and IAM), one per attempt, by call.",
+    "Duration of each HTTP call to VOD (and IAM, and its CDN for snapshot pictures), one per "
+    "attempt, by call.",
     ["call"],
     buckets=_VOD_BUCKETS,
 )

@@ -120,6 +120,8 @@ def vod_call(request: httpx.Request) -> str:
     """A small, fixed label for what was called."""
     if request.url.path.endswith("/auth/tokens"):
         return "iam"
+    if "/snapshot/" in request.url.path:
+        return "snapshot"  # a picture from VOD's CDN (the contact sheet)
     match = _VOD_CALL.search(request.url.path)
     return match.group(1) if match else "other"
 

@@ -29,6 +29,7 @@ import re
 import secrets
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from aiohttp import web
 
 from bot.config import Settings, load_settings
+from bot.standin.frames import REEL, Look, frame_jpeg
 from bot.standin.server import ThreadedServer
 
 PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -46,6 +48,9 @@ _IAM_PATH = "/v3/auth/tokens"
 _API = re.compile(
     r"^/v1(?:\.0)?/(?P<project>[^/]+)/asset/(?P<call>details|list|cover|process|refresh)$")
 _SNAPSHOT_ASSET = re.compile(r"/asset/(?P<asset_id>[A-Za-z0-9_-]+)/snapshot/")
+#: A snapshot picture this server serves itself, as VOD's CDN would (no credentials).
+_FRAME = re.compile(r"^/asset/(?P<asset_id>[A-Za-z0-9_-]+)/snapshot/[A-Za-z0-9_-]+/"
+                    r"[A-Za-z0-9_-]+\.jpg$")
 
 
 def snapshot_url(asset_id: str, kind: str, n: int) -> str:
@@ -84,6 +89,8 @@ class FakeAsset:
     exec_desc: str = "thumbnail success"
     #: The snapshot task under way: when it ends (time.monotonic()) and what it makes.
     task: SnapshotTask | None = None
+    #: What the pictures this server serves look like, by snapshot URL (`add_reel`).
+    looks: dict[str, tuple[Look, int]] = field(default_factory=dict)
 
     def all_snapshot_urls(self) -> set[str]:
         return {url for items in self.snapshots.values() for _, url in items}
@@ -219,6 +226,32 @@ class FakeVod:
             self.assets[asset_id] = asset
         return asset
 
+    def frame_url(self, asset_id: str, kind: str, n: int) -> str:
+        """A snapshot URL on this server, which serves its picture (see `add_reel`)."""
+        return f"{self.url}/asset/{asset_id}/snapshot/{kind}/{n}.jpg"
+
+    def add_reel(self, asset_id: str, title: str, *, first_scene: int = 0,
+                 spacing_s: int = 11) -> FakeAsset:
+        """Seed an asset whose 12 `sample` snapshots are pictures this server serves: the
+        demo reel of `bot.standin.frames` (scenes, and one dark, one flat, one blurry frame),
+        listed out of order as VOD does; its cover is the second frame."""
+        looks = {self.frame_url(asset_id, "sample", n): (look, scene + first_scene)
+                 for n, (look, scene) in enumerate(REEL)}
+        for look, scene in looks.values():  # painted now (once a process), not on request
+            frame_jpeg(look, scene)
+        listed = [(n * spacing_s, url) for n, url in enumerate(looks)]
+        asset = self.add_asset(asset_id, title, cover_url=listed[1][1],
+                               snapshots={"sample": listed[1::2] + listed[0::2]})
+        asset.duration = len(REEL) * spacing_s
+        asset.looks = looks
+        return asset
+
+    @property
+    def frame_requests(self) -> list[Recorded]:
+        """Requests for snapshot pictures (not VOD's API)."""
+        with self.lock:
+            return [r for r in self.requests if _FRAME.match(r.path)]
+
     def fail(
         self,
         path: str = "*",
@@ -260,7 +293,8 @@ class FakeVod:
     def api_requests(self) -> list[Recorded]:
         """Requests to VOD itself (not IAM)."""
         with self.lock:
-            return [r for r in self.requests if r.path != _IAM_PATH]
+            return [r for r in self.requests
+                    if r.path != _IAM_PATH and not _FRAME.match(r.path)]
 
     @property
     def token_requests(self) -> int:
@@ -313,6 +347,7 @@ class FakeVod:
         app.router.add_post("/v1.0/{project}/asset/process", self._process)
         app.router.add_post("/v1/{project}/asset/refresh", self._refresh)
         app.router.add_get("/v1/{project}/asset/refresh", self._refresh_result)
+        app.router.add_get("/asset/{asset_id}/snapshot/{kind}/{name}", self._frame)
         return app
 
     @web.middleware
@@ -349,7 +384,9 @@ class FakeVod:
         if record.path == _IAM_PATH:
             response = await handler(request)
         else:
-            refusal = self._authenticate(request, record)
+            # The CDN serves pictures to anyone (hotlink protection aside).
+            refusal = (None if _FRAME.match(record.path)
+                       else self._authenticate(request, record))
             if refusal is not None:
                 response = refusal
             elif fault is not None:
@@ -617,6 +654,18 @@ class FakeVod:
         return web.json_response({"refresh_results": [
             {"url": f"https://{SNAPSHOT_HOST}/asset/{i}/", "status": status}
             for i in task.asset_ids]})
+
+    async def _frame(self, request: web.Request) -> web.Response:
+        """A snapshot's picture, for a snapshot URL on this server that the asset lists."""
+        url = self.url + request.path
+        with self.lock:
+            asset = self.assets.get(request.match_info["asset_id"])
+            listed = asset is not None and url in asset.all_snapshot_urls()
+            painted = asset.looks.get(url) if asset is not None else None
+        if not listed:
+            return web.Response(status=404, text="no such snapshot")
+        look, scene = painted or (Look.SCENE, zlib.crc32(url.encode()) % 100)
+        return web.Response(body=frame_jpeg(look, scene), content_type="image/jpeg")
 
     def _finish_task(self, asset: FakeAsset) -> None:
         """Complete the asset's snapshot task if its time has come (under the lock)."""

@@ -211,6 +211,12 @@ class VodClient:
             sleep=sleep,
         )
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The process's one HTTP client, for downloads from VOD's CDN too. Its default
+        auth is VOD's API credentials: send anything else with `auth=None`."""
+        return self._http
+
     async def __aenter__(self) -> Self:
         return self
 
