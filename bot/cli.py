@@ -3,7 +3,7 @@
     setcover-bot [serve]              run the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN)
     setcover-bot check                try Slack, VOD and the store with these settings
     setcover-bot search WORDS…        find videos by title: their asset ids
-    setcover-bot snapshots ASSET_ID   show an asset's title, cover and snapshots
+    setcover-bot snapshots ASSET_ID   show an asset's title, cover and snapshots (--scores)
     setcover-bot set-cover URL        set a snapshot as its asset's cover (recorded as `cli`)
     setcover-bot capture ASSET_ID TIME…  new snapshots at those times (1:23, 83s, 1:02:03)
     setcover-bot history ASSET_ID     the last changes of an asset (with their ids)
@@ -52,12 +52,14 @@ from bot.covers import (
     open_services,
 )
 from bot.logs import configure_logging
+from bot.sheet import Frame, FrameScore, SheetMaker, suggest
 from bot.standin.demo import DEFAULT_PORT
 from bot.store import AuditStore, ChangeRecord, Source, Status, StoreUnavailable
 from bot.text import visible
 from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
+from bot.vod.models import Asset
 from bot.vod.snapshot_url import MAX_URL_LENGTH
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -189,15 +191,68 @@ async def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
             asset = await vod.get_asset(args.asset_id)
         except VodError as exc:
             return _vod_failure(exc)
-    print(f"Title:         {asset.title}")
-    print(f"Asset id:      {asset.asset_id}")
-    print(f"Current cover: {asset.cover_url or '(none)'}")
+        scores = await _scores(vod, asset) if args.scores and asset.snapshots else None
+    print("\n".join(snapshot_table(asset, scores)))
+    return EXIT_OK
+
+
+async def _scores(vod: VodClient, asset: Asset) -> list[FrameScore]:
+    """Each snapshot's score, as the picker's suggestion judges it (Pillow loads here)."""
+    maker = SheetMaker(vod.http, sign=lambda url: url)
+    try:
+        return await maker.score(frames_of(asset))
+    finally:
+        maker.close()
+
+
+SNAPSHOT_KINDS = ("Kinds: sample = taken at regular intervals by VOD's snapshot setting, "
+                  "dots = at times someone chose (`capture`), quantity = a set number spread "
+                  "over the video.")
+SCORE_LEGEND = ("Score: 0 to 1 against the best frame here (sharpness, contrast, colour); "
+                "* = suggested; dark, flat and blurry frames are never suggested.")
+
+
+def snapshot_table(asset: Asset, scores: Sequence[FrameScore] | None = None) -> list[str]:
+    """`snapshots`' answer: the asset, then one line a snapshot under column headers, the
+    current cover marked, and what the kinds (and scores) mean."""
+    on_list = asset.cover_url in asset.snapshot_urls
+    cover = asset.cover_url or "(none)"
+    lines = [f"Title:         {asset.title}", f"Asset id:      {asset.asset_id}",
+             f"Current cover: {cover}" + ("" if on_list or not asset.cover_url
+                                          else " (not one of its snapshots)")]
     if not asset.snapshots:
         why = asset.exec_desc or asset.thumbnail_status or "VOD has not made any yet"
-        print(f"No snapshots: {why}")
-    for snapshot in asset.snapshots:
-        print(f"{snapshot.kind:<9} {snapshot.offset_label:>8}  {snapshot.url}")
-    return EXIT_OK
+        return [*lines, f"No snapshots: {why}"]
+    suggested = suggest(scores) if scores is not None else frozenset[str]()
+    score_column = scores is not None
+
+    def row(number: str, kind: str, time: str, score: str, current: str, url: str) -> str:
+        scored = f"{score:<12}" if score_column else ""
+        return f"{number:>3}  {kind:<9} {time:<7}  {scored}{current:<8} {url}".rstrip()
+
+    lines += ["", row("#", "KIND", "TIME", "SCORE", "COVER", "URL")]
+    for index, snapshot in enumerate(asset.snapshots):
+        score = ""
+        if scores is not None:
+            frame = scores[index]
+            score = frame.dropped or f"{frame.score:.2f}"
+            score += " *" if frame.url in suggested else ""
+        current = "current" if snapshot.url == asset.cover_url else ""
+        lines.append(row(str(index + 1), snapshot.kind, snapshot.offset_label, score, current,
+                         visible(snapshot.url, MAX_URL_LENGTH)))
+    lines.append(SNAPSHOT_KINDS)
+    if scores is not None:
+        lines.append(SCORE_LEGEND)
+        if any(frame.dropped == "unavailable" for frame in scores):
+            lines.append("unavailable: the picture could not be downloaded or read "
+                         "(LOG_LEVEL=INFO says why).")
+    return lines
+
+
+def frames_of(asset: Asset) -> list[Frame]:
+    """The asset's snapshots as numbered frames, in offset order (the picker's order)."""
+    return [Frame(number=n, offset=s.offset, url=s.url, is_current=s.url == asset.cover_url)
+            for n, s in enumerate(asset.snapshots, start=1)]
 
 
 async def _set_cover(settings: Settings, args: argparse.Namespace) -> int:
@@ -405,6 +460,14 @@ def _asset_id(parser: argparse.ArgumentParser) -> None:
                         help="a VOD asset id (32 letters and digits; `search` finds them)")
 
 
+def _snapshots_arguments(parser: argparse.ArgumentParser) -> None:
+    _asset_id(parser)
+    parser.add_argument("--scores", action="store_true",
+                        help="download each snapshot and score it as the picker's suggestion "
+                             "does: a score from 0 to 1, or why it is dropped (dark, flat, "
+                             "blurry)")
+
+
 def _snapshot_url(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("snapshot_url", metavar="URL",
                         help="a snapshot URL as `snapshots` lists it, https://…/asset/"
@@ -464,8 +527,10 @@ COMMANDS: dict[str, Subcommand] = {
     ),
     "snapshots": Subcommand(
         _with_settings(_snapshots), "show an asset's title, current cover and snapshots",
-        "Print a video's title, asset id and current cover, then each snapshot (kind, "
-        "offset, URL) in offset order: the URLs `set-cover` takes.", _asset_id,
+        "Print a video's title, asset id and current cover, then each snapshot in offset "
+        "order: its number (as on the picker's buttons), kind, time, `current` for the "
+        "cover, and its URL (what `set-cover` takes). With --scores, also each snapshot's "
+        "score, the suggested ones starred.", _snapshots_arguments,
     ),
     "set-cover": Subcommand(
         _with_settings(_set_cover), "set a snapshot as its video's cover",

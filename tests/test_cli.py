@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.standin.frames import REEL, Look
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
 from tests.processes import run_cli
@@ -20,6 +21,7 @@ from tests.slack_requests import BOT_TOKEN
 ROOT = Path(__file__).resolve().parents[1]
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+REEL_ASSET = "0c4f5e6d7a8b49c0a1b2c3d4e5f6a7b8"
 
 
 @pytest.fixture
@@ -37,16 +39,49 @@ def test_snapshots_lists_title_cover_and_each_snapshot_in_offset_order(
     assert "Launch keynote" in lines[0]
     assert KEYNOTE in lines[1]
     assert fake_vod.assets[KEYNOTE].cover_url in lines[2]
-    snapshot_lines = lines[3:]
-    assert [line.split()[:2] for line in snapshot_lines] == [
-        ["sample", "0:00"], ["dots", "0:05"], ["sample", "0:10"],
-        ["dots", "0:15"], ["sample", "0:20"], ["quantity", "0:25"],
+    assert lines[2].endswith("(not one of its snapshots)")
+    assert lines[4].split() == ["#", "KIND", "TIME", "COVER", "URL"]
+    snapshot_lines = lines[5:11]
+    assert [line.split()[:3] for line in snapshot_lines] == [
+        ["1", "sample", "0:00"], ["2", "dots", "0:05"], ["3", "sample", "0:10"],
+        ["4", "dots", "0:15"], ["5", "sample", "0:20"], ["6", "quantity", "0:25"],
     ]
     assert snapshot_lines[0].endswith(snapshot_url(KEYNOTE, "sample", 0))
+    assert "current" not in result.stdout.replace("Current cover", "")
+    [kinds] = lines[11:]
+    assert all(f"{kind} = " in kinds for kind in ("sample", "dots", "quantity"))
     [request] = fake_vod.api_requests
     assert request.status == 200 and request.header("Authorization", ).startswith(
         "SDK-HMAC-SHA256 Access=" + fake_vod.ak
     )
+
+
+def test_snapshots_marks_the_current_cover_and_scores_each_frame(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    reel = fake_vod.add_reel(REEL_ASSET, "Reel")
+
+    result = run_cli("snapshots", REEL_ASSET, "--scores", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[4].split() == ["#", "KIND", "TIME", "SCORE", "COVER", "URL"]
+    rows = [line.split() for line in lines[5:5 + len(REEL)]]
+    assert [row[0] for row in rows] == [str(n) for n in range(1, len(REEL) + 1)]
+    assert [row[-1] for row in rows] == [fake_vod.frame_url(REEL_ASSET, "sample", n)
+                                         for n in range(len(REEL))]
+    [current] = [row for row in rows if "current" in row]
+    assert current[-1] == reel.cover_url and lines[2].endswith(reel.cover_url)
+    scores = {row[0]: row[3] for row in rows}
+    for number, (look, _) in enumerate(REEL, start=1):
+        if look is Look.SCENE:
+            assert 0 < float(scores[str(number)]) <= 1
+        else:  # dark, flat, blurry: dropped, and why
+            assert scores[str(number)] == look.value
+            assert "*" not in rows[number - 1]
+    assert sum("*" in row for row in rows) == 3
+    assert lines[-1].startswith("Score: 0 to 1") and "* = suggested" in lines[-1]
+    assert len(fake_vod.frame_requests) == len(REEL)
 
 
 def test_set_cover_changes_it_in_vod_and_records_it(

@@ -74,7 +74,8 @@ def test_check_search_snapshots_set_cover_and_history_work_against_it(
 
     snapshots = cli("snapshots", KEYNOTE)
     assert snapshots.returncode == 0, snapshots.stderr
-    url = snapshots.stdout.splitlines()[3].split()[-1]
+    url = next(line.split()[-1] for line in snapshots.stdout.splitlines()
+               if "/snapshot/" in line)
 
     changed = cli("set-cover", url)
     assert changed.returncode == 0, changed.stderr

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
-from bot.sheet.model import MAX_FRAMES, ContactSheet, Frame, FrameScore, SheetUnavailable
+from bot.sheet.model import (
+    MAX_FRAMES,
+    ContactSheet,
+    Frame,
+    FrameScore,
+    SheetUnavailable,
+    suggest,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -195,7 +202,8 @@ def _decode(frame: Frame, data: bytes) -> _Decoded:
             if width * height > MAX_FRAME_PIXELS:
                 raise SheetUnavailable(f"frame {frame.number} is {width}x{height} pixels, "
                                        "too large for a snapshot")
-            picture = opened.convert("RGB")
+            opened.load()
+            picture = opened if opened.mode == "RGB" else opened.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise SheetUnavailable(f"frame {frame.number} is not a picture that can be read") \
             from None
@@ -204,12 +212,9 @@ def _decode(frame: Frame, data: bytes) -> _Decoded:
 
 def _compose(frames: Sequence[Frame], decoded: Sequence[_Decoded]) -> ContactSheet:
     from bot.sheet.compose import compose
-    from bot.sheet.scoring import suggestion_count
 
     scores = _scores(frames, [d.measures for d in decoded])
-    ranked = sorted((s for s in scores if s.score is not None), key=lambda s: -(s.score or 0))
-    best_first = list(dict.fromkeys(s.url for s in ranked))  # a URL shown twice counts once
-    suggested = frozenset(best_first[:suggestion_count(len(frames))])
+    suggested = suggest(scores)
     image = compose(frames, [d.small for d in decoded], suggested)
     return ContactSheet(image=image, filename=FILENAME, suggested=suggested,
                         scores=tuple(scores))

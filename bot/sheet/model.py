@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: The most frames one sheet (one page of the picker) shows: 5 rows of 4.
 MAX_FRAMES = 20
 COLUMNS = 4
+MAX_SUGGESTED = 3
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,11 @@ class SheetUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def suggest(scores: Sequence[FrameScore]) -> frozenset[str]:
+    """The URLs to star: the best 1 to 3 kept frames, never more than a quarter of them
+    (a URL listed twice counts once). Only ever a suggestion: nothing is set by itself."""
+    best_first = sorted((s for s in scores if s.score is not None), key=lambda s: -(s.score or 0))
+    count = min(MAX_SUGGESTED, len(scores) // 4)
+    return frozenset(list(dict.fromkeys(s.url for s in best_first))[:count])

@@ -25,7 +25,6 @@ FLAT_SHARE = 0.80
 #: of focus or in fast motion under 0.015.
 BLURRY_EDGE_RATIO = 0.02
 WEIGHTS = {"sharpness": 0.6, "contrast": 0.2, "colourfulness": 0.2}
-MAX_SUGGESTED = 3
 
 # Offset 128 keeps the negative half of the response inside an 8-bit picture.
 _LAPLACIAN = ImageFilter.Kernel((3, 3), (0, 1, 0, 1, -4, 1, 0, 1, 0), scale=1, offset=128)
@@ -58,8 +57,8 @@ class Measures:
 def measure(picture: Image.Image) -> Measures:
     """The measures of one decoded frame (RGB), at its own size."""
     luminance = picture.convert("L")
-    stat = ImageStat.Stat(luminance)
     histogram = luminance.histogram()
+    stat = ImageStat.Stat(histogram)  # mean and spread from the histogram: one pass
     fullest = sum(sorted(histogram, reverse=True)[:FLAT_TOP_BINS])
     sharpness = ImageStat.Stat(luminance.filter(_LAPLACIAN)).var[0]
     return Measures(
@@ -92,8 +91,3 @@ def rank(measures: Sequence[Measures | None]) -> list[float | None]:
         else round(sum(w * getattr(m, name) / best[name] for name, w in WEIGHTS.items()), 3)
         for m in measures
     ]
-
-
-def suggestion_count(frames: int) -> int:
-    """How many frames to star: 1 to 3, never more than a quarter of the page."""
-    return min(MAX_SUGGESTED, frames // 4)

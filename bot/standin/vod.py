@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from aiohttp import web
 
 from bot.config import Settings, load_settings
+from bot.standin import frames
 from bot.standin.frames import REEL, Look, frame_jpeg
 from bot.standin.server import ThreadedServer
 
@@ -198,6 +199,8 @@ class FakeVod:
             self.refresh_fails = False
             self.faults: list[Fault] = []
             self.latency: dict[str, float] = {}
+            #: The size of the snapshot pictures served (`add_reel`).
+            self.frame_size = (frames.WIDTH, frames.HEIGHT)
             self.tokens: dict[str, float] = {}  # token -> expiry (time.time())
             self.token_lifetime_s = 24 * 3600.0
         self._seed()
@@ -237,8 +240,9 @@ class FakeVod:
         listed out of order as VOD does; its cover is the second frame."""
         looks = {self.frame_url(asset_id, "sample", n): (look, scene + first_scene)
                  for n, (look, scene) in enumerate(REEL)}
+        width, height = self.frame_size
         for look, scene in looks.values():  # painted now (once a process), not on request
-            frame_jpeg(look, scene)
+            frame_jpeg(look, scene, width=width, height=height)
         listed = [(n * spacing_s, url) for n, url in enumerate(looks)]
         asset = self.add_asset(asset_id, title, cover_url=listed[1][1],
                                snapshots={"sample": listed[1::2] + listed[0::2]})
@@ -665,7 +669,9 @@ class FakeVod:
         if not listed:
             return web.Response(status=404, text="no such snapshot")
         look, scene = painted or (Look.SCENE, zlib.crc32(url.encode()) % 100)
-        return web.Response(body=frame_jpeg(look, scene), content_type="image/jpeg")
+        width, height = self.frame_size
+        return web.Response(body=frame_jpeg(look, scene, width=width, height=height),
+                            content_type="image/jpeg")
 
     def _finish_task(self, asset: FakeAsset) -> None:
         """Complete the asset's snapshot task if its time has come (under the lock)."""
