@@ -1,11 +1,13 @@
 """The contact sheet: time to make a 12-frame sheet, event-loop lag meanwhile, memory.
 
-The fake VOD serves the painted demo reel (`bot.standin.frames`) with `--latency` (50 ms,
-a CDN's answer) on every picture. For each frame size: `--runs` sheets with a fresh
-`SheetMaker` (downloads included: a first show), then `--runs` with its cache warm (decode,
-score and draw only). A ticker on the event loop records how late it ran meanwhile (work
-kept off the loop keeps that near 0). RSS from /proc/self/status before Pillow is imported
-and after the last sheet (VmHWM: the peak). Prints one JSON document.
+The fake VOD runs in a process of its own (its CPU and its painting are not measured) and
+serves the painted demo reel (`bot.standin.frames`) with `--latency` (50 ms, a CDN's answer)
+on every picture. For each frame size: `--runs` sheets with a fresh `SheetMaker` (downloads
+included: a first show), then `--runs` with its cache warm (decode, score and draw only).
+A ticker on the event loop records how late a 5 ms sleep wakes meanwhile, and for
+comparison while the loop is idle (the machine's own noise). RSS from /proc/self/status
+before the first sheet (Pillow not yet imported) and after the last (VmHWM: the peak).
+Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -13,16 +15,38 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import statistics
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from bot.sheet import Frame, SheetMaker
 from bot.vod.client import VodClient
 
 ASSET = "0c4f5e6d7a8b49c0a1b2c3d4e5f6a7b8"
+SIZES = ((640, 360), (1280, 720))
 
 
+def serve_reels(latency: float, pipe: Connection) -> None:
+    """In the child process: one reel per frame size; send its settings and frames."""
+    from bot.standin.vod import FakeVod
+
+    fake = FakeVod()
+    fake.server.start()
+    reels = {}
+    for n, (width, height) in enumerate(SIZES):
+        fake.frame_size = (width, height)
+        asset_id = f"{ASSET[:-1]}{n}"
+        asset = fake.add_reel(asset_id, f"Bench reel {width}x{height}")
+        urls = sorted(asset.snapshots["sample"])
+        for _, url in urls:
+            fake.latency[url.removeprefix(fake.url)] = latency
+        reels[f"{width}x{height}"] = [(offset, url, url == asset.cover_url)
+                                      for offset, url in urls]
+    pipe.send((fake.settings_env(), reels))
+    pipe.recv()  # until the parent is done
+    fake.server.stop()
 def memory_mb() -> dict[str, float]:
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text()
                   .splitlines() if line.startswith(("VmRSS", "VmHWM")))
@@ -65,7 +89,8 @@ async def measure(vod: VodClient, frames: list[Frame], runs: int) -> dict[str, o
         result[label] = {
             "p50_ms": round(statistics.median(times) * 1000),
             "p95_ms": round(percentile(times, 95) * 1000),
-            "max_loop_lag_ms": round(max(lags) * 1000, 1),
+            "loop_lag_ms": {"p99": round(percentile(lags, 99) * 1000, 1),
+                            "max": round(max(lags) * 1000, 1)},
             "sheet_kb": round(statistics.mean(sizes) / 1024),
         }
     return result
@@ -76,27 +101,34 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
-    before = memory_mb()
-    from bot.standin.vod import FakeVod
-
-    fake = FakeVod()
-    fake.server.start()
-    report: dict[str, object] = {"rss_before_pillow_mb": before, "frames": 12,
-                                 "cdn_latency_ms": args.latency * 1000}
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(
+        target=serve_reels, args=(args.latency, theirs))
+    child.start()
     try:
-        async with VodClient.from_settings(fake.settings()) as vod:
-            for width, height in ((640, 360), (1280, 720)):
-                fake.frame_size = (width, height)
-                asset = fake.add_reel(ASSET, "Bench reel")
-                urls = sorted(asset.snapshots["sample"])
-                for _, url in urls:
-                    fake.latency[url.removeprefix(fake.url)] = args.latency
-                frames = [Frame(n, offset, url, url == asset.cover_url)
-                          for n, (offset, url) in enumerate(urls, start=1)]
-                report[f"{width}x{height}"] = await measure(vod, frames, args.runs)
+        env, reels = ours.recv()
+        from bot.config import load_settings
+
+        settings = load_settings(_env_file=None, **{k.lower(): v for k, v in env.items()})
+        report: dict[str, object] = {"frames": 12, "cdn_latency_ms": args.latency * 1000}
+        async with VodClient.from_settings(settings) as vod:
+            idle: list[float] = []
+            stop = asyncio.Event()
+            ticker = asyncio.create_task(lagging(stop, idle))
+            await asyncio.sleep(5)
+            stop.set()
+            await ticker
+            report["idle_loop_lag_ms"] = {"p99": round(percentile(idle, 99) * 1000, 1),
+                                          "max": round(max(idle) * 1000, 1)}
+            report["rss_before_first_sheet_mb"] = memory_mb()
+            for size, listed in reels.items():
+                frames = [Frame(n, offset, url, current)
+                          for n, (offset, url, current) in enumerate(listed, start=1)]
+                report[size] = await measure(vod, frames, args.runs)
         report["rss_after_mb"] = memory_mb()
     finally:
-        fake.server.stop()
+        ours.send("done")
+        child.join(timeout=10)
     print(json.dumps(report, indent=2))
 
 

@@ -11,8 +11,11 @@ caller shows its fallback. Pillow is imported by the first sheet, not at start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
+import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +49,7 @@ MAX_FRAME_BYTES = 8 * 1024 * 1024
 MAX_FRAME_PIXELS = 16_000_000
 #: Two cores can each run Pillow in parallel; more threads would only queue.
 WORKERS = 2
+WORKER_NICENESS = 10
 FILENAME = "contact-sheet.jpg"
 
 
@@ -102,7 +106,8 @@ class SheetMaker:
         self._download_timeout_s = download_timeout_s
         self._budget_s = budget_s
         self.cache = FrameCache(cache_bytes)
-        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sheet")
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sheet",
+                                        initializer=_yield_to_the_event_loop)
 
     def close(self) -> None:
         """Stop the pool's threads (work under way is abandoned)."""
@@ -188,6 +193,13 @@ class SheetMaker:
 
 
 # ---- in the pool ---------------------------------------------------------------------
+
+def _yield_to_the_event_loop() -> None:
+    """Lower this worker thread's CPU priority (Linux: niceness is per thread), so that on a
+    busy machine Slack's acknowledgements on the event loop win the core, not the drawing."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+
 
 def _decode(frame: Frame, data: bytes) -> _Decoded:
     """Decode, measure at full size, shrink to a tile."""
