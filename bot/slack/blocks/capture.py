@@ -1,0 +1,117 @@
+"""Capturing frames at chosen times: the modal, the wait, and the new snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.slack.blocks.ids import ActionId, BlockId, action_id
+from bot.slack.blocks.picker import IMAGES_FAILED_NOTE, capture_actions, snapshot_blocks
+from bot.slack.blocks.primitives import (
+    COMMAND,
+    Message,
+    button,
+    context,
+    esc,
+    link,
+    message,
+    plain_text,
+    section,
+)
+from bot.slack.blocks.values import use_cover_value
+from bot.text import shorten
+from bot.timecodes import MAX_TIMES, format_time
+from bot.vod.models import Asset, Snapshot
+
+CAPTURE_CALLBACK = "capture_times"
+CAPTURE_INPUT_BLOCK = "times"
+CAPTURE_INPUT_ACTION = "times_input"
+
+
+def capture_modal(asset_id: str, *, private_metadata: str) -> dict[str, Any]:
+    """The modal "Capture at…" opens: one field for up to ten times."""
+    return {
+        "type": "modal",
+        "callback_id": CAPTURE_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": plain_text("Capture frames", 24),
+        "submit": plain_text("Capture", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": [
+            section(f"New snapshots of `{esc(asset_id)}` at the times you give. Snapshots "
+                    "cost money; the cover does not change until you pick one."),
+            {"type": "input", "block_id": CAPTURE_INPUT_BLOCK,
+             "label": plain_text("Times", 2000),
+             "hint": plain_text(f"Up to {MAX_TIMES}, separated by spaces: 0:05 1:23 1:02:03 or "
+                            "83s", 2000),
+             "element": {"type": "plain_text_input", "action_id": CAPTURE_INPUT_ACTION,
+                         "placeholder": plain_text("0:05 1:23", 150)}},
+        ],
+    }
+
+
+def capturing(asset_id: str, seconds: Sequence[int]) -> Message:
+    times = ", ".join(format_time(s) for s in seconds)
+    return message(f"Capturing {asset_id} at {times}…", [section(
+        f":camera_with_flash: Capturing `{esc(asset_id)}` at {times}… VOD makes the "
+        "snapshots in the background; they appear here when they are ready."
+    )])
+
+
+def captured(
+    asset: Asset, new: Sequence[Snapshot], *, nonce: str, images: bool = True,
+    cover_replaced: str | None = None, replaced_by: str | None = None,
+) -> Message:
+    """The new snapshots of a capture, each with "Use as cover"."""
+    title = esc(asset.title or asset.asset_id)
+    if not new:
+        return message(f"VOD made no new snapshots of {asset.asset_id}", [section(
+            f":film_frames: VOD finished the snapshot task of *{title}* (`{esc(asset.asset_id)}`)"
+            " but made no new snapshots. Try other times."
+        )])
+    positions = {snapshot.url: index for index, snapshot in enumerate(asset.snapshots)}
+    indexed = [(positions.get(s.url, 0), s) for s in new]
+    blocks = [section(f":camera_with_flash: {len(new)} new snapshot(s) of *{title}* "
+                      f"(`{esc(asset.asset_id)}`). Pick one to make it the cover.",
+                      block=str(BlockId.PICKER_HEADER))]
+    if not images:
+        blocks.append(context(IMAGES_FAILED_NOTE, block=str(BlockId.PICKER_NOTE)))
+    if replaced_by is not None:
+        blocks.append(_cover_replaced_note(asset, nonce, cover_replaced, replaced_by))
+    blocks += snapshot_blocks(asset, indexed, nonce=nonce, images=images)
+    blocks.append(capture_actions(asset.asset_id))
+    return message(f"{len(new)} new snapshot(s) of {asset.title or asset.asset_id}", blocks)
+
+
+def _cover_replaced_note(
+    asset: Asset, nonce: str, before: str | None, after: str
+) -> dict[str, Any]:
+    """VOD's snapshot task made one of its snapshots the cover: say so, offer the old one."""
+    text = (":warning: VOD made one of the new snapshots the cover (a snapshot task does, "
+            f"unless told otherwise): now {link(after, 'this picture')}.")
+    if before is None:
+        return section(text + " The video had no cover before.", block=str(BlockId.CAPTURE_NOTE))
+    if before not in asset.snapshot_urls:
+        return section(text + f" The cover before was {link(before, 'this picture')}, which is "
+                       "not a snapshot, so only the VOD console can put it back.",
+                       block=str(BlockId.CAPTURE_NOTE))
+    restore = button("Put it back", action_id(ActionId.USE_COVER, "restore"),
+                     use_cover_value(asset.asset_id, nonce, before))
+    return section(text + f" The cover before was {link(before, 'this picture')}.",
+                   block=str(BlockId.CAPTURE_NOTE), accessory=restore)
+
+
+def capture_failed(asset_id: str, reason: str) -> Message:
+    return message(f"VOD could not capture {asset_id}: {reason}", [section(
+        f":warning: VOD could not make the snapshots of `{esc(asset_id)}`; the cover is "
+        f"unchanged.\nVOD says: {esc(shorten(reason, 500))}"
+    )])
+
+
+def capture_timed_out(asset_id: str, *, waited_s: float, status: str | None) -> Message:
+    state = f" (it still says `{esc(status)}`)" if status else ""
+    return message(f"VOD has not finished capturing {asset_id}", [section(
+        f":hourglass: VOD has not finished the snapshots of `{esc(asset_id)}` after "
+        f"{int(waited_s)} s{state}, so I stopped waiting. Run `{COMMAND} {esc(asset_id)}` "
+        "in a few minutes: they will be among its snapshots."
+    )])

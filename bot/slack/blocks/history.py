@@ -1,0 +1,99 @@
+"""Looking things up: videos by title, and the change history of one video."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.slack.blocks.ids import ActionId, BlockId, action_id, block_id
+from bot.slack.blocks.primitives import (
+    COMMAND,
+    MAX_BLOCKS,
+    Message,
+    button,
+    context,
+    esc,
+    inert,
+    link,
+    message,
+    section,
+    slack_date,
+    who,
+)
+from bot.slack.blocks.values import encode
+from bot.store.records import ChangeRecord, Status
+from bot.vod.models import AssetSummary
+from bot.vod.snapshot_url import is_snapshot_url
+
+
+def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
+    if not assets:
+        return message(f"No video title matches {words}", [section(
+            f"No video title matches *{esc(words)}*. Try fewer or other words, or give the "
+            f"asset id: `{COMMAND} <asset id>`."
+        )])
+    blocks = [section(f"Videos matching *{esc(words)}* (first {len(assets)}):")]
+    for index, asset in enumerate(assets[: MAX_BLOCKS - 1]):
+        blocks.append(section(
+            f"*{esc(asset.title or asset.asset_id)}*\n`{asset.asset_id}`",
+            block=block_id(BlockId.SEARCH_RESULT, index),
+            accessory=button("Pick a cover", action_id(ActionId.PICK_ASSET, index),
+                             encode(a=asset.asset_id)),
+        ))
+    return message(f"{len(assets)} video(s) match {words}", blocks)
+
+
+def history(
+    asset_id: str, records: Sequence[ChangeRecord], *, snapshot_hosts: Sequence[str]
+) -> Message:
+    """The last changes of an asset, newest first.
+
+    A recorded URL is a link only if it passes the snapshot-URL parse on `snapshot_hosts`;
+    any other (a row written before that rule) is shown as inert code text.
+    """
+    if not records:
+        return message(f"No cover changes recorded for {asset_id}", [section(
+            f"No cover changes of `{esc(asset_id)}` are on record."
+        )])
+    title = next((r.asset_title for r in records if r.asset_title), None)
+    name = f"*{esc(title)}* (`{esc(asset_id)}`)" if title else f"`{esc(asset_id)}`"
+    blocks = [section(f"Last {len(records)} cover change(s) of {name}, newest first:")]
+    for index, record in enumerate(records[: MAX_BLOCKS - 1]):
+        status = _status_text(record)
+        snapshot = _recorded_snapshot(record.snapshot_url, snapshot_hosts)
+        source = record.source.value
+        if record.undoes is not None:
+            source += f" of change {record.undoes}"
+        blocks.append(context(
+            f"*{record.id}* · {slack_date(record.requested_at)} · {who(record.user_id)} · "
+            f"{snapshot} · {status} · via {source}",
+            block=block_id(BlockId.HISTORY_ENTRY, index),
+        ))
+    return message(f"Last cover changes of {asset_id}", blocks)
+
+
+def _recorded_snapshot(url: str, snapshot_hosts: Sequence[str]) -> str:
+    if not url:
+        return "no snapshot"
+    if is_snapshot_url(url, snapshot_hosts):
+        return link(url, "snapshot")
+    return f"not a snapshot URL: `{inert(url)}`"
+
+
+_STATUS_ICONS = {
+    Status.PENDING: ":hourglass_flowing_sand:",
+    Status.SUCCEEDED: ":white_check_mark:",
+    Status.FAILED: ":x:",
+    Status.UNKNOWN: ":grey_question:",
+    Status.DENIED: ":no_entry:",
+    Status.BUSY: ":hourglass:",
+    Status.DUPLICATE: ":repeat:",
+}
+_STATUS_WORDS = {Status.UNKNOWN: "unknown (VOD did not confirm; may be live)"}
+
+
+def _status_text(record: ChangeRecord) -> str:
+    status = _STATUS_WORDS.get(record.status, record.status.value)
+    text = f"{_STATUS_ICONS[record.status]} {status}"
+    if record.error_code:
+        text += f" (`{esc(record.error_code)}`)"
+    return text
