@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 from bot.sheet import MAX_FRAMES, Frame, SheetMaker, SheetUnavailable
 from bot.sheet.compose import Layout
 from bot.sheet.scoring import measure
-from bot.standin.frames import REEL, Look, frame_image
+from bot.standin.frames import REEL, Look, frame_image, frame_jpeg
 from bot.vod.client import VodClient
 from tests.fakes.vod_server import FakeVod
 from tests.processes import StartBot
@@ -40,7 +40,9 @@ async def vod(fake_vod: FakeVod) -> AsyncIterator[VodClient]:
 
 @pytest.fixture
 def maker(vod: VodClient) -> Iterator[SheetMaker]:
-    made = SheetMaker(vod.http, sign=lambda url: url)
+    # A generous budget: on a busy test machine 20 frames can take over 2.5 s; the budget
+    # itself has its own tests.
+    made = SheetMaker(vod.http, sign=lambda url: url, budget_s=20)
     yield made
     made.close()
 
@@ -96,6 +98,15 @@ async def test_dark_flat_and_blurry_frames_are_never_starred_and_the_sharpest_is
     assert len(sheet.suggested) == 3  # 12 frames: at most a quarter
 
 
+@pytest.mark.parametrize("first_scene", [0, 3, 6, 9])  # the reels demo-vod serves
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
+def test_every_demo_reel_is_judged_as_painted(first_scene: int, size: tuple[int, int]) -> None:
+    for look, scene in REEL:
+        data = frame_jpeg(look, scene + first_scene, width=size[0], height=size[1])
+        measures = measure(decoded(data))
+        assert measures.dropped == DROPPED.get(look), (look, scene + first_scene, measures)
+
+
 @pytest.mark.parametrize(("frames", "stars"), [(3, 0), (4, 1), (8, 2), (12, 3), (20, 3)])
 async def test_at_most_a_quarter_of_the_page_is_starred(
     maker: SheetMaker, reel: list[Frame], frames: int, stars: int
@@ -115,7 +126,8 @@ async def test_a_page_holds_at_most_twenty_frames(maker: SheetMaker, reel: list[
 async def test_frames_are_downloaded_once_without_vod_credentials_and_signed(
     fake_vod: FakeVod, vod: VodClient, reel: list[Frame]
 ) -> None:
-    maker = SheetMaker(vod.http, sign=lambda url: url + "?auth_key=1700000000-0-0-abc")
+    maker = SheetMaker(vod.http, sign=lambda url: url + "?auth_key=1700000000-0-0-abc",
+                       budget_s=20)
     fake_vod.reset_requests()
     first = await maker.make(reel)
     downloads = fake_vod.frame_requests
@@ -141,7 +153,7 @@ async def test_the_cache_is_bounded_in_bytes(
         response = await vod.http.get(frame.url, auth=None)
         sizes[frame.url] = len(response.content)
     room = sum(sorted(sizes.values())[-4:])  # room for about 4 frames, not 12
-    maker = SheetMaker(vod.http, sign=lambda url: url, cache_bytes=room)
+    maker = SheetMaker(vod.http, sign=lambda url: url, cache_bytes=room, budget_s=20)
     await maker.make(reel)
     assert 0 < maker.cache.bytes <= room
     assert 0 < len(maker.cache) < len(reel)

@@ -2,11 +2,14 @@
 
 A frame is dropped when it is dark (mean luminance under 7.5 % of full scale), flat (the
 fullest 5 % of the 256 luminance bins hold 80 % or more of the pixels: one colour dominates)
-or blurry (little edge energy for its contrast). The rest are ranked by sharpness (variance
-of the Laplacian), contrast (luminance spread) and colourfulness (Hasler and Süsstrunk's
-opponent-colour measure), each relative to the best frame of the page, sharpness weighing
-most. Sharpness is measured at the size the frame was downloaded: fine detail is exactly what
-downscaling would remove. Scores only ever suggest; nothing is set by itself.
+or blurry (its edge energy barely drops when it is blurred a little more: a sharp frame
+loses most of it, one already out of focus keeps it; the principle of Crete et al.'s "blur
+effect" metric, 2007, so it does not depend on the scene's contrast or size). The rest are
+ranked by sharpness (variance of the Laplacian), contrast (luminance spread) and
+colourfulness (Hasler and Süsstrunk's opponent-colour measure), each relative to the best
+frame of the page, sharpness weighing most. Sharpness is measured at the size the frame was
+downloaded: fine detail is exactly what downscaling would remove. Scores only ever
+suggest; nothing is set by itself.
 """
 
 from __future__ import annotations
@@ -20,10 +23,9 @@ from PIL import Image, ImageFilter, ImageStat
 DARK_BELOW = 0.075
 FLAT_TOP_BINS = math.ceil(256 * 0.05)
 FLAT_SHARE = 0.80
-#: Blurry: the Laplacian's variance under this share of the luminance variance. Sharp frames
-#: measure 0.04 and up (film grain and compression noise alone give about that), a frame out
-#: of focus or in fast motion under 0.015.
-BLURRY_EDGE_RATIO = 0.02
+#: Blurry: a 3x3 box blur keeps more than this share of the Laplacian's variance. Sharp
+#: frames keep 0.15 to 0.35 of it, the painted out-of-focus frame 0.99.
+BLURRY_ABOVE = 0.6
 WEIGHTS = {"sharpness": 0.6, "contrast": 0.2, "colourfulness": 0.2}
 
 # Offset 128 keeps the negative half of the response inside an 8-bit picture.
@@ -39,6 +41,7 @@ class Measures:
     brightness: float  # mean luminance, 0..1
     flatness: float  # share of pixels in the fullest 5 % of luminance bins
     sharpness: float  # variance of the Laplacian
+    blur: float  # share of that variance left after a 3x3 box blur
     contrast: float  # standard deviation of luminance
     colourfulness: float
 
@@ -49,7 +52,7 @@ class Measures:
             return "dark"
         if self.flatness >= FLAT_SHARE:
             return "flat"
-        if self.sharpness < BLURRY_EDGE_RATIO * self.contrast**2:
+        if self.blur > BLURRY_ABOVE:
             return "blurry"
         return None
 
@@ -60,14 +63,20 @@ def measure(picture: Image.Image) -> Measures:
     histogram = luminance.histogram()
     stat = ImageStat.Stat(histogram)  # mean and spread from the histogram: one pass
     fullest = sum(sorted(histogram, reverse=True)[:FLAT_TOP_BINS])
-    sharpness = ImageStat.Stat(luminance.filter(_LAPLACIAN)).var[0]
+    sharpness = _laplacian_variance(luminance)
+    blurred = _laplacian_variance(luminance.filter(ImageFilter.BoxBlur(1)))
     return Measures(
         brightness=stat.mean[0] / 255,
         flatness=fullest / max(1, sum(histogram)),
         sharpness=sharpness,
+        blur=blurred / sharpness if sharpness else 1.0,
         contrast=stat.stddev[0],
         colourfulness=_colourfulness(picture),
     )
+
+
+def _laplacian_variance(luminance: Image.Image) -> float:
+    return float(ImageStat.Stat(luminance.filter(_LAPLACIAN)).var[0])
 
 
 def _colourfulness(picture: Image.Image) -> float:

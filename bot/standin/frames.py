@@ -14,7 +14,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -187,9 +187,16 @@ _PAINTERS: tuple[Callable[[ImageDraw.ImageDraw, random.Random, int, int], None],
 
 
 def _grain(picture: Image.Image, rng: random.Random) -> Image.Image:
-    """Film grain: the fine detail a real frame has (and sharpness measures)."""
-    noise = Image.effect_noise(picture.size, 40).convert("RGB")
+    """Film grain: the fine detail a real frame has (and sharpness measures). One noise
+    field a size, shifted for each frame: generating noise costs more than the painting."""
+    width, height = picture.size
+    noise = ImageChops.offset(_noise(picture.size), rng.randrange(width), rng.randrange(height))
     return Image.blend(picture, noise, 0.06 + rng.uniform(0, 0.03))
+
+
+@lru_cache(maxsize=4)
+def _noise(size: tuple[int, int]) -> Image.Image:
+    return Image.effect_noise(size, 40).convert("RGB")
 
 
 def _title_card(scene: int, width: int, height: int) -> Image.Image:
