@@ -11,6 +11,14 @@ granted in the `x-oauth-scopes` header (`bot_scopes`), a method whose scope is m
 answers `missing_scope`, and `token_error` (e.g. "invalid_auth") refuses every bot-token
 call. `auth.test` names the workspace and the bot user; `apps.connections.open` takes an
 app-level token (`xapp-…`) only, and `app_token_error` refuses it.
+
+Files as Slack's external upload takes them (what slack_sdk's `files_upload_v2` calls):
+`files.getUploadURLExternal` hands out an upload URL on this server, the bytes are posted
+there, `files.completeUploadExternal` makes the file; `files.delete` deletes it. All three
+methods need `files:write` (take it out of `bot_scopes` for `missing_scope`). `uploads`
+keeps every file with its bytes, so tests can decode the picture. A message whose image
+names a `slack_file` that is not a completed, undeleted upload is refused as Slack refuses
+it (`invalid_blocks`), and so is every `slack_file` with `reject_slack_files`.
 """
 
 from __future__ import annotations
@@ -31,10 +39,12 @@ from bot.standin.server import ThreadedServer
 
 TEAM_NAME = "Video Team"
 #: The scopes a bot installed from manifest.yaml has.
-MANIFEST_SCOPES = ("commands", "usergroups:read")
+MANIFEST_SCOPES = ("commands", "files:write", "usergroups:read")
 BOT_NAME = "setcover"
 #: The scope a method needs, for the methods whose scope the fake checks.
-_SCOPE_OF = {"usergroups.users.list": "usergroups:read", "usergroups.list": "usergroups:read"}
+_SCOPE_OF = {"usergroups.users.list": "usergroups:read", "usergroups.list": "usergroups:read",
+             "files.getUploadURLExternal": "files:write",
+             "files.completeUploadExternal": "files:write", "files.delete": "files:write"}
 
 
 @dataclass
@@ -61,6 +71,26 @@ class Recorded:
 
 
 @dataclass
+class SlackFile:
+    """One file uploaded the external way: its bytes, and what became of it."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes = b""
+    title: str | None = None
+    #: The `channel_id` / `channels` given at completion: none for a file private to the app.
+    shared_to: str | None = None
+    completed: bool = False
+    deleted: bool = False
+
+    @property
+    def usable(self) -> bool:
+        return self.completed and not self.deleted
+
+
+@dataclass
 class HookFault:
     status: int
     times: int
@@ -83,10 +113,13 @@ class FakeSlack:
         self.bot_scopes = list(MANIFEST_SCOPES)
         self.token_error: str | None = None
         self.app_token_error: str | None = None
+        self.uploads: dict[str, SlackFile] = {}
+        self.reject_slack_files = False
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self._hook_ids = itertools.count(1)
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
         self.server = ThreadedServer(self._app())
 
     # ---- what tests use -------------------------------------------------------------
@@ -129,6 +162,11 @@ class FakeSlack:
         with self.lock:
             return [post for post in self.hook_posts if post.path == path]
 
+    def completed_uploads(self) -> list[SlackFile]:
+        """The files made so far (uploaded and completed), oldest first, deleted or not."""
+        with self.lock:
+            return [f for f in self.uploads.values() if f.completed]
+
     def fail_hooks(self, status: int, *, times: int = 1, body: str = "",
                    retry_after: int | None = None) -> None:
         """The next `times` response_url posts get this answer instead (429, 5xx, 404
@@ -150,12 +188,15 @@ class FakeSlack:
         self.bot_scopes = list(MANIFEST_SCOPES)
         self.token_error = None
         self.app_token_error = None
+        self.uploads = {}
+        self.reject_slack_files = False
 
     # ---- the server -----------------------------------------------------------------
     def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{hook_id:.+}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         return app
 
@@ -181,6 +222,12 @@ class FakeSlack:
             record.answer = self._usergroup_members(str(body.get("usergroup", "")))
         elif method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}:
             record.answer = self._message_answer(record)
+        elif method == "files.getUploadURLExternal":
+            record.answer = self._upload_url(record.body)
+        elif method == "files.completeUploadExternal":
+            record.answer = self._complete_upload(record.body)
+        elif method == "files.delete":
+            record.answer = self._delete_file(str(record.body.get("file", "")))
         elif method == "auth.test":
             record.answer = {"ok": True, "url": "https://video-team.slack.com/",
                              "team": TEAM_NAME, "team_id": "T1", "user": BOT_NAME,
@@ -210,6 +257,55 @@ class FakeSlack:
         if refusal:
             return web.json_response(refusal, status=400)
         return web.Response(text="ok")
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        filename, length = str(body.get("filename") or ""), str(body.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0SHEET{next(self._file_ids):05d}"
+        with self.lock:
+            self.uploads[file_id] = SlackFile(file_id, filename, int(length),
+                                              body.get("alt_txt") or None)
+        return {"ok": True, "upload_url": f"{self.server.url}/upload/{file_id}",
+                "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: takes the bytes of a file `files.getUploadURLExternal` announced."""
+        data = await request.read()
+        with self.lock:
+            upload = self.uploads.get(request.match_info["file_id"])
+            if upload is None or upload.completed or len(data) != upload.length:
+                return web.Response(status=400, text="bad upload")
+            upload.data = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(str(body.get("files") or "[]"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        shared_to = body.get("channel_id") or body.get("channels") or None
+        done = []
+        with self.lock:
+            for item in files:
+                upload = self.uploads.get(str(item.get("id")))
+                if upload is None or not upload.data or upload.completed:
+                    return {"ok": False, "error": "file_not_found"}
+                upload.completed, upload.title, upload.shared_to = True, item.get("title"), \
+                    shared_to
+                done.append({"id": upload.id, "name": upload.filename, "title": upload.title,
+                             "size": upload.length})
+        return {"ok": True, "files": done}
+
+    def _delete_file(self, file_id: str) -> dict[str, Any]:
+        with self.lock:
+            upload = self.uploads.get(file_id)
+            if upload is None or not upload.completed:
+                return {"ok": False, "error": "file_not_found"}
+            if upload.deleted:
+                return {"ok": False, "error": "file_deleted"}
+            upload.deleted = True
+        return {"ok": True}
 
     def _connections_open(self, token: str) -> dict[str, Any]:
         if not token.startswith("xapp-"):
@@ -249,19 +345,32 @@ class FakeSlack:
         return {"ok": True, "channel": record.body.get("channel"), "ts": ts}
 
     def _image_refusal(self, record: Recorded) -> dict[str, Any] | None:
-        """Slack's answer when it cannot download an image of the message, else None."""
+        """Slack's answer when it cannot show an image of the message (an image block or a
+        section's accessory), else None."""
         for index, block in enumerate(record.blocks):
-            url = block.get("image_url") if block.get("type") == "image" else None
-            if url and (self.reject_images or url in self.unreachable_images):
-                pointer = f"[json-pointer:/blocks/{index}/image_url]"
-                return {
-                    "ok": False,
-                    "error": "invalid_blocks",
-                    "errors": [f"downloading image failed {pointer}"],
-                    "response_metadata": {
-                        "messages": [f"[ERROR] downloading image failed {pointer}"]
-                    },
-                }
+            for pointer, image in ((f"/blocks/{index}", block),
+                                   (f"/blocks/{index}/accessory", block.get("accessory"))):
+                problem = self._image_problem(image) if isinstance(image, dict) else None
+                if problem is not None:
+                    what, field = problem
+                    where = f"[json-pointer:{pointer}/{field}]"
+                    return {"ok": False, "error": "invalid_blocks",
+                            "errors": [f"{what} {where}"],
+                            "response_metadata": {"messages": [f"[ERROR] {what} {where}"]}}
+        return None
+
+    def _image_problem(self, image: dict[str, Any]) -> tuple[str, str] | None:
+        if image.get("type") != "image":
+            return None
+        url = image.get("image_url")
+        if url and (self.reject_images or url in self.unreachable_images):
+            return "downloading image failed", "image_url"
+        slack_file = image.get("slack_file")
+        if slack_file is not None:
+            with self.lock:
+                upload = self.uploads.get(str(slack_file.get("id")))
+            if self.reject_slack_files or upload is None or not upload.usable:
+                return "invalid slack file", "slack_file"
         return None
 
 
