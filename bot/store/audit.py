@@ -48,7 +48,7 @@ from bot.store.records import (
     Status,
     StoreUnavailable,
 )
-from bot.store.tables import captures, cover_changes, follow_ups
+from bot.store.tables import captures, cover_changes, follow_ups, slack_uploads
 
 T = TypeVar("T")
 
@@ -437,6 +437,36 @@ class AuditStore:
             return result.rowcount
 
         return await self._transaction(update, doing="release follow-ups in")
+
+    # ---- files uploaded to Slack ---------------------------------------------------
+    async def add_upload(self, file_id: str, uploaded_at: datetime) -> None:
+        """Remember a file the bot uploaded to Slack, to delete it later."""
+
+        async def insert(connection: AsyncConnection) -> None:
+            await connection.execute(
+                slack_uploads.insert().values(file_id=file_id, uploaded_at=uploaded_at))
+
+        await self._transaction(insert, doing="record an upload in")
+
+    async def uploads_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
+        """The uploaded files older than `cutoff`, oldest first: the ones to delete."""
+
+        async def read(connection: AsyncConnection) -> list[str]:
+            result = await connection.execute(
+                sa.select(slack_uploads.c.file_id).where(slack_uploads.c.uploaded_at < cutoff)
+                .order_by(slack_uploads.c.uploaded_at).limit(limit))
+            return [str(file_id) for file_id in result.scalars()]
+
+        return await self._transaction(read, doing="read the uploads of")
+
+    async def forget_upload(self, file_id: str) -> None:
+        """A file Slack no longer has (deleted): nothing left to do for it."""
+
+        async def delete(connection: AsyncConnection) -> None:
+            await connection.execute(
+                slack_uploads.delete().where(slack_uploads.c.file_id == file_id))
+
+        await self._transaction(delete, doing="forget an upload in")
 
     # ---- internals -----------------------------------------------------------------
     async def _begin(self, connection: AsyncConnection, attempt: Attempt) -> int:

@@ -138,3 +138,13 @@ follow_ups = sa.Table(
     sa.CheckConstraint(_one_of("state", FollowUpState), name="state"),
     sa.Index("ix_follow_ups_state_due_at", "state", "due_at"),
 )
+
+#: The pictures the bot uploaded to Slack (the pickers' contact sheets), so that each is
+#: deleted a day later (`files.delete`) even when the process that uploaded it is gone.
+slack_uploads = sa.Table(
+    "slack_uploads",
+    metadata,
+    sa.Column("file_id", sa.String(64), primary_key=True),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+    sa.Index("ix_slack_uploads_uploaded_at", "uploaded_at"),
+)
