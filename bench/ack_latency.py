@@ -12,7 +12,7 @@ taking the `response_url` posts.
   `python -m uvicorn` the usual way (no access log, as ours has none).
 
 For slash commands (`/setcover <asset_id>`: the snapshot picker) and for button clicks
-("Use as cover" from a picker: a full cover change), rounds of `--requests` signed
+(a frame's button on a picker: a full cover change), rounds of `--requests` signed
 requests with `--concurrency` in flight alternate between the two servers; the load
 generator is raw aiohttp in this process, every request signed before the round starts.
 A round ends when every acknowledgement arrived (all must be 200) and every `response_url`
@@ -156,7 +156,7 @@ def commands(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
 
 
 def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
-    """"Use as cover" on a fresh picker of a different asset each (a new change each)."""
+    """A frame's button on a fresh picker of a different asset each (a new change each)."""
     from bot.slack import blocks
     from bot.vod.models import Asset, Snapshot
 
@@ -174,7 +174,7 @@ def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
     return [
         signed(click_body(blocks.picker(asset, nonce=blocks.new_nonce(),
                                         snapshot_hosts=[SNAPSHOT_HOSTS])["blocks"],
-                          response_url=hook_url(slack), text="Use as cover", nth=i % 6))
+                          response_url=hook_url(slack), action_prefix="use_cover", nth=i % 6))
         for i, asset in enumerate(assets[:count])
     ]
 
@@ -389,7 +389,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_title(f"{'/setcover <asset_id>' if kind == 'commands' else 'Use as cover click'}"
+        ax.set_title(f"{'/setcover <asset_id>' if kind == 'commands' else 'frame button click'}"
                      f" ({result['summary'][kind]['ratio_p99']:.2f}x)")
         ax.set_xlabel("acknowledgement latency, ms (log)")
         ax.grid(True, which="both", alpha=0.3)

@@ -31,7 +31,11 @@ from bot.vod.errors import (
 )
 
 #: The bot scopes manifest.yaml asks for (tests/test_manifest.py keeps the two equal).
-BOT_SCOPES = ("commands", "usergroups:read")
+BOT_SCOPES = ("commands", "files:write", "usergroups:read")
+#: Scopes the bot serves without, in a lesser way: their lack is a note, not a failure.
+OPTIONAL_SCOPES = {
+    "files:write": "pickers show compact rows instead of one contact sheet of all frames",
+}
 
 #: What to look at when VOD refuses the credentials, by authentication mode.
 _CREDENTIALS = {
@@ -52,6 +56,7 @@ _TOKEN_ERRORS = {
 
 class Verdict(enum.StrEnum):
     OK = "ok"
+    NOTE = "note"  # works, in a lesser way; says how to get the rest
     FAIL = "FAIL"
 
 
@@ -69,6 +74,10 @@ class Finding:
 
 def ok(part: str, text: str) -> Finding:
     return Finding(part, Verdict.OK, text)
+
+
+def note(part: str, text: str) -> Finding:
+    return Finding(part, Verdict.NOTE, text)
 
 
 def fail(part: str, text: str) -> Finding:
@@ -144,7 +153,7 @@ async def _ask_slack(settings: Settings, client: AsyncWebClient) -> list[Finding
     findings = [ok("Slack", f"bot token accepted: workspace {me.get('team')} "
                             f"({me.get('team_id')}), bot user @{me.get('user')} "
                             f"({me.get('user_id')})")]
-    findings.append(_scopes(me.headers.get("x-oauth-scopes")))
+    findings.extend(_scopes(me.headers.get("x-oauth-scopes")))
     if settings.slack_app_token is not None:
         findings.append(await _app_token(client, settings.slack_app_token.get_secret_value()))
     elif settings.slack_signing_secret is not None:
@@ -158,16 +167,25 @@ async def _ask_slack(settings: Settings, client: AsyncWebClient) -> list[Finding
     return findings
 
 
-def _scopes(header: str | None) -> Finding:
+def _scopes(header: str | None) -> list[Finding]:
     if header is None:
-        return fail("Slack", "Slack did not say which scopes the bot has (no x-oauth-scopes)")
+        return [fail("Slack", "Slack did not say which scopes the bot has (no x-oauth-scopes)")]
     granted = {scope.strip() for scope in header.split(",") if scope.strip()}
     missing = [scope for scope in BOT_SCOPES if scope not in granted]
-    if missing:
-        return fail("Slack", f"the bot lacks the scope(s) {', '.join(missing)}: add them "
-                             "under OAuth & Permissions → Scopes (as in manifest.yaml), then "
-                             "reinstall the app")
-    return ok("Slack", f"the bot has the scopes it needs ({', '.join(BOT_SCOPES)})")
+    needed = [scope for scope in missing if scope not in OPTIONAL_SCOPES]
+    fix = "add them under OAuth & Permissions → Scopes (as in manifest.yaml), then reinstall " \
+          "the app"
+    if needed:
+        findings = [fail("Slack", f"the bot lacks the scope(s) {', '.join(needed)}: {fix}")]
+    elif not missing:
+        return [ok("Slack", f"the bot has the scopes it needs ({', '.join(BOT_SCOPES)})")]
+    else:
+        findings = []
+    findings += [note("Slack", f"the bot lacks the scope {scope}, so "
+                         f"{OPTIONAL_SCOPES[scope]}: add it under OAuth & Permissions → "
+                         "Scopes (as in manifest.yaml), then reinstall the app")
+                 for scope in missing if scope in OPTIONAL_SCOPES]
+    return findings
 
 
 async def _app_token(client: AsyncWebClient, app_token: str) -> Finding:

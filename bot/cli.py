@@ -379,7 +379,7 @@ def _check(args: argparse.Namespace) -> int:
     findings = asyncio.run(run_check(settings))
     for finding in findings:
         print(finding)
-    return EXIT_OK if all(f.verdict is Verdict.OK for f in findings) else EXIT_REFUSED
+    return EXIT_OK if all(f.verdict is not Verdict.FAIL for f in findings) else EXIT_REFUSED
 
 
 async def _search(settings: Settings, args: argparse.Namespace) -> int:

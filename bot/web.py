@@ -110,6 +110,7 @@ def create_app(settings: Settings) -> Starlette:
                 lease=stale_after(settings), reply=runtime.response_url)
             if follow_ups is not None:
                 follow_ups.start()  # picks up the rows earlier processes left
+            runtime.sheets.start()  # deletes the contact sheets uploaded over a day ago
             try:
                 yield
             finally:
@@ -118,7 +119,7 @@ def create_app(settings: Settings) -> Starlette:
                 # The follow-up under way gets the final-word time; the rest wait in the
                 # store for the next start.
                 await asyncio.gather(
-                    runtime.drain(),
+                    runtime.drain(), runtime.sheets.stop(),
                     *([follow_ups.stop(FINAL_WORD_S)] if follow_ups is not None else []))
 
     async def slack_events(request: Request) -> Response:

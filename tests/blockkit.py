@@ -11,7 +11,13 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import MAX_BLOCKS, MAX_BUTTON_TEXT, MAX_SECTION_TEXT, Message
+from bot.slack.blocks import (
+    MAX_ALT_TEXT,
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    MAX_SECTION_TEXT,
+    Message,
+)
 
 # Slack's limits that only the judge needs (https://api.slack.com/reference/block-kit/blocks).
 MAX_BUTTON_VALUE = 2000
@@ -58,7 +64,13 @@ def problems(msg: Message) -> list[str]:
         elif kind == "image":
             if not element.get("alt_text"):
                 found.append(f"{where}: image without alt_text")
-            if not element.get("image_url") or len(element["image_url"]) > MAX_IMAGE_URL:
+            elif len(element["alt_text"]) > MAX_ALT_TEXT:
+                found.append(f"{where}: alt_text over {MAX_ALT_TEXT} characters")
+            slack_file = element.get("slack_file")
+            if slack_file is not None:  # an uploaded file, named by id: no URL beside it
+                if "image_url" in element or set(slack_file) != {"id"} or not slack_file["id"]:
+                    found.append(f"{where}: slack_file must be {{'id': …}} alone")
+            elif not element.get("image_url") or len(element["image_url"]) > MAX_IMAGE_URL:
                 found.append(f"{where}: image_url missing or too long")
         elif kind in {"mrkdwn", "plain_text"}:
             if not element.get("text"):

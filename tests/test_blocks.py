@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.slack import blocks
+from bot.slack.blocks.picker import Fallback, SheetView, captured_page, picker_page
 from bot.slack.errors import describe_error
 from bot.store import ChangeRecord, FollowUpState, Source, Status
 from bot.vod.errors import (
@@ -36,11 +37,13 @@ def snap_url(n: int, *, pad: int = 0) -> str:
 
 
 def make_asset(count: int, *, title: str = "Launch keynote", pad: int = 0,
-               cover: bool = True) -> Asset:
+               cover: bool = True, current: int | None = None) -> Asset:
+    """`count` snapshots 5 s apart; the cover is VOD's own picture, or snapshot `current`."""
+    cover_url = f"{HOST}/shield/asset/{ASSET_ID}/cover/Cover0.jpg" if cover else None
     return Asset(
         asset_id=ASSET_ID,
         title=title,
-        cover_url=f"{HOST}/shield/asset/{ASSET_ID}/cover/Cover0.jpg" if cover else None,
+        cover_url=snap_url(current, pad=pad) if current is not None else cover_url,
         snapshots=[Snapshot(kind="sample", offset=5 * n, url=snap_url(n, pad=pad))
                    for n in range(count)],
     )
@@ -50,6 +53,20 @@ def longest_url(asset_id: str) -> str:
     """A snapshot URL of the greatest length the parse accepts."""
     tail = f"/asset/{asset_id}/snapshot/sample/0.jpg"
     return f"{HOST}/{'p' * (MAX_URL_LENGTH - len(HOST) - 1 - len(tail))}{tail}"
+
+
+def picker(asset: Asset, *, page: int = 0, nonce: str = "n", **kwargs: Any) -> dict[str, Any]:
+    """`blocks.picker` for page `page` of `asset` (unsigned pictures)."""
+    return blocks.picker(picker_page(asset, snapshot_hosts=HOSTS, page=page), nonce=nonce,
+                         sign=str, snapshot_hosts=HOSTS, **kwargs)
+
+
+#: The picker's three layouts, as `picker()`'s keywords.
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "sheet": {"sheet": SheetView("F0SHEET1", frozenset({snap_url(2), snap_url(3)}))},
+    "rows": {"why": Fallback.NO_SCOPE},
+    "links": {"why": Fallback.LINKS},
+}
 
 
 def record(status: Status, *, n: int = 0, code: str | None = None,
@@ -81,28 +98,33 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
     error = InvalidSnapshotUrl("bad url", status_code=400, code="VOD.10001", request_id="req-1")
     out: list[tuple[str, dict[str, Any]]] = [("usage", blocks.usage()),
                                              ("usage+problem", blocks.usage("Nope `x`."))]
-    for count in (0, 1, 23, 24, 60, 200):
-        asset = make_asset(count, title="T" * 500)
-        for page in range(blocks.page_count(asset.snapshots)):
-            for images in (True, False):
-                out.append((f"picker {count}/{page}/{images}",
-                            blocks.picker(asset, nonce="n0nce", page=page, images=images,
-                                          snapshot_hosts=HOSTS)))
+    for count in (0, 1, 19, 20, 21, 60, 200):
+        asset = make_asset(count, title="T" * 500, current=3)
+        for page in range(blocks.page_count(count)):
+            for layout, kwargs in LAYOUTS.items():
+                out.append((f"picker {count}/{page}/{layout}", picker(asset, page=page,
+                                                                     **kwargs)))
     long_id = "a" * 64
     longest = Asset(asset_id=long_id, title="T", snapshots=[
-        Snapshot(kind="sample", offset=n, url=longest_url(long_id)) for n in range(23)])
-    out.append(("picker longest urls", blocks.picker(longest, nonce=blocks.new_nonce(),
-                                                    snapshot_hosts=HOSTS)))
-    for images in (True, False):
+        Snapshot(kind="sample", offset=3600 * 99 + n, url=longest_url(long_id))
+        for n in range(20)])
+    for layout, kwargs in LAYOUTS.items():
+        out.append((f"picker longest urls {layout}", picker(longest, **kwargs)))
         mixed = make_asset(60, pad=MAX_URL_LENGTH)  # none is a snapshot URL: all left out
         mixed.snapshots.extend(make_asset(30).snapshots)
-        out.append((f"picker some left out {images}", blocks.picker(
-            mixed, nonce="n", page=1, images=images, snapshot_hosts=HOSTS)))
+        out.append((f"picker some left out {layout}", picker(mixed, page=1, **kwargs)))
     empty = make_asset(0).model_copy(update={"thumbnail_status": "THUMBNAIL_FAILED",
                                              "exec_desc": "snapshot template missing"})
-    out.append(("no snapshots", blocks.picker(empty, nonce="n", snapshot_hosts=HOSTS)))
-    out.append(("no cover", blocks.picker(make_asset(2, cover=False), nonce="n",
-                                          snapshot_hosts=HOSTS)))
+    out.append(("no snapshots", picker(empty)))
+    out.append(("no cover", picker(make_asset(2, cover=False))))
+    out.append(("current cover click", blocks.already_the_cover(ASSET_ID, 5, 45)))
+    captured = make_asset(30, current=29)
+    intro = blocks.captured_intro(captured, captured.snapshots[-10:], nonce="n",
+                                  cover_replaced=snap_url(3), replaced_by=snap_url(29))
+    for layout, kwargs in LAYOUTS.items():
+        out.append((f"captured {layout}", blocks.picker(
+            captured_page(captured, captured.snapshots[-10:], snapshot_hosts=HOSTS),
+            nonce="n", sign=str, snapshot_hosts=HOSTS, intro=intro, **kwargs)))
     summaries = [AssetSummary(asset_id=f"a{n}", title=f"Video {n} <b>") for n in range(10)]
     out += [
         ("search", blocks.search_results("launch <!channel>", summaries)),
@@ -218,54 +240,108 @@ def test_validator_catches_what_slack_refuses() -> None:
     assert "no model" in "".join(blockkit.sdk_problems([{"type": "no_such_block"}]))
 
 
-def test_picker_shows_title_id_cover_and_each_snapshot_with_a_button() -> None:
-    asset = make_asset(3)
-    msg = blocks.picker(asset, nonce="abc", snapshot_hosts=HOSTS)
-    text = json.dumps(msg)
-    assert "Launch keynote" in text and ASSET_ID in text and "Cover0.jpg" in text
-    images = [b for b in msg["blocks"] if b["type"] == "image"]
-    assert [i["alt_text"] for i in images] == ["Snapshot at 0:00", "Snapshot at 0:05",
-                                              "Snapshot at 0:10"]
-    # each image is followed by its own "Use as cover" button
-    for n, snapshot in enumerate(asset.snapshots):
-        position = msg["blocks"].index(images[n])
-        follower = msg["blocks"][position + 1]
-        assert follower["type"] == "actions"
-        button = follower["elements"][0]
-        assert button["text"]["text"] == "Use as cover"
-        assert blocks.decode(button["value"]) == {"a": ASSET_ID, "n": "abc", "u": snapshot.url}
+def labels(msg: dict[str, Any], block: str) -> list[str]:
+    return [e["text"]["text"] for b in msg["blocks"] if b.get("block_id") == block
+            for e in b["elements"]]
 
 
-def test_picker_pages_with_previous_and_next() -> None:
-    asset = make_asset(60)
-    assert blocks.page_count(asset.snapshots) == 3
-    first, middle, last = (blocks.picker(asset, nonce="n", page=page, snapshot_hosts=HOSTS)
-                           for page in range(3))
-    labels = lambda m: [e["text"]["text"] for b in m["blocks"] if b["type"] == "actions"  # noqa: E731
-                        for e in b["elements"] if e["text"]["text"] != "Use as cover"]
-    assert labels(first) == ["Next", "Capture at…"]
-    assert labels(middle) == ["Previous", "Next", "Capture at…"]
-    assert labels(last) == ["Previous", "Capture at…"]
+def test_sheet_picker_is_one_picture_and_one_row_of_numbered_buttons() -> None:
+    asset = make_asset(12, current=1)
+    sheet = SheetView("F0SHEET1", frozenset({snap_url(4), snap_url(9)}))
+    msg = picker(asset, nonce="abc", sheet=sheet)
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert kinds == ["section", "image", "actions", "context", "actions"]
+    image = msg["blocks"][1]
+    assert image["slack_file"] == {"id": "F0SHEET1"} and "image_url" not in image
+    assert "numbered as the buttons" in image["alt_text"]
+    assert labels(msg, "picker_frames") == [
+        "1 · 0:00", "2 · 0:05 (current)", "3 · 0:10", "4 · 0:15", "★ 5 · 0:20", "6 · 0:25",
+        "7 · 0:30", "8 · 0:35", "9 · 0:40", "★ 10 · 0:45", "11 · 0:50", "12 · 0:55"]
+    _, ten = find_button(msg["blocks"], text="★ 10 · 0:45")
+    assert ten["action_id"].startswith("use_cover:")
+    assert blocks.decode(ten["value"]) == {"a": ASSET_ID, "n": "abc", "u": snap_url(9)}
+    _, current = find_button(msg["blocks"], text="2 · 0:05 (current)")
+    assert current["action_id"].startswith("current_cover:")
+    assert blocks.decode(current["value"]) == {"a": ASSET_ID, "f": 2, "t": 5}
+    assert labels(msg, "picker_nav") == ["Capture at…"]
+    text = json.dumps(msg, ensure_ascii=False)
+    assert "★ suggested" in text and "Cover0.jpg" not in text
+    assert blocks.image_urls(msg) == []  # Slack downloads nothing but its own file
+
+
+def test_sheet_picker_pages_by_20_with_capture_and_the_pages_on_one_row() -> None:
+    asset = make_asset(45)
+    assert blocks.page_count(45) == 3
+    sheet = SheetView("F1", frozenset())
+    first, middle, last = (picker(asset, page=page, sheet=sheet) for page in range(3))
+    assert labels(middle, "picker_frames")[0] == "21 · 1:40"
+    assert len(labels(middle, "picker_frames")) == 20 and len(labels(last, "picker_frames")) == 5
+    assert labels(first, "picker_nav") == ["Capture at…", "Next"]
+    assert labels(middle, "picker_nav") == ["Capture at…", "Previous", "Next"]
+    assert labels(last, "picker_nav") == ["Capture at…", "Previous"]
     _, nxt = find_button(middle["blocks"], text="Next")
     assert blocks.decode(nxt["value"]) == {"a": ASSET_ID, "n": "n", "p": 2}
-    shown = sum(len([b for b in m["blocks"] if b["type"] == "image"])
-                for m in (first, middle, last))
-    assert shown == 60
-    assert "Page 2 of 3" in json.dumps(middle)
+    assert "Page 2 of 3 · frames 21 to 40 of 45" in json.dumps(middle, ensure_ascii=False)
+    assert "★ suggested" not in json.dumps(middle, ensure_ascii=False)  # no star, no legend
 
 
-def test_links_only_picker_says_why_and_keeps_the_buttons() -> None:
-    msg = blocks.picker(make_asset(30), nonce="n", images=False, snapshot_hosts=HOSTS)
-    assert blocks.image_urls(msg) == []
-    assert blocks.IMAGES_FAILED_NOTE in json.dumps(msg)
+def test_compact_rows_show_each_frame_small_with_its_own_button_and_say_why() -> None:
+    asset = make_asset(60, current=29)
+    msg = picker(asset, page=1, why=Fallback.NO_SCOPE)
+    assert len(msg["blocks"]) <= blocks.MAX_BLOCKS
+    text = json.dumps(msg)
+    assert "files:write" in text and "reinstall" in text
+    rows = [b for b in msg["blocks"] if b.get("block_id", "").startswith("snapshot_row:")]
+    assert len(rows) == 20
+    assert rows[0]["text"]["text"] == "*1:40* · frame 21 of 60"
+    assert rows[0]["accessory"] == {"type": "image", "image_url": snap_url(20),
+                                    "alt_text": "Frame 21 at 1:40"}
+    _, use = find_button(msg["blocks"], text="Use this frame (1:40)")
+    assert blocks.decode(use["value"])["u"] == snap_url(20)
+    _, current = find_button(msg["blocks"], text="Current cover (2:25)")
+    assert current["action_id"].startswith("current_cover:")
     _, nxt = find_button(msg["blocks"], text="Next")
-    assert blocks.decode(nxt["value"])["m"] == 0  # the next page stays without pictures
-    pages = [msg, blocks.picker(make_asset(30), nonce="n", page=1, images=False,
-                                snapshot_hosts=HOSTS)]
+    assert blocks.decode(nxt["value"])["m"] == 1  # the next page tries no sheet again
+
+
+def test_rows_with_links_when_slack_cannot_download_the_frames() -> None:
+    msg = picker(make_asset(30), why=Fallback.LINKS)
+    assert blocks.image_urls(msg) == []
+    assert "shown as links" in json.dumps(msg)
+    _, nxt = find_button(msg["blocks"], text="Next")
+    assert blocks.decode(nxt["value"])["m"] == 0
+    pages = [msg, picker(make_asset(30), page=1, why=Fallback.LINKS)]
     urls = [blocks.decode(e["value"])["u"] for page in pages for b in page["blocks"]
-            for e in ([b["accessory"]] if "accessory" in b else [])
-            if e["text"]["text"] == "Use as cover"]
-    assert urls == [snap_url(n) for n in range(30)]  # every snapshot, each with its button
+            if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"].startswith("use_cover:")]
+    assert urls == [snap_url(n) for n in range(30)]  # every frame, each with its button
+
+
+def test_pictures_and_links_are_signed_and_button_values_are_not() -> None:
+    asset = make_asset(3, current=1)
+
+    def sign(url: str) -> str:
+        return url + "?auth_key=1-0-0-abc"
+
+    for kwargs in LAYOUTS.values():
+        msg = blocks.picker(picker_page(asset, snapshot_hosts=HOSTS), nonce="n", sign=sign,
+                            **kwargs)
+        assert all(url.endswith("?auth_key=1-0-0-abc") for url in blocks.image_urls(msg))
+        values = [blocks.decode(e["value"]).get("u") for b in msg["blocks"]
+                  if b["type"] == "actions" for e in b["elements"]]
+        assert "auth_key" not in json.dumps(values)
+
+
+def test_the_header_shows_the_cover_unless_a_frame_of_the_page_is_it() -> None:
+    rows = {"why": Fallback.FRAMES}
+    assert "picker_header" in [b.get("block_id") for b in picker(make_asset(3))["blocks"]]
+    assert picker(make_asset(3), **rows)["blocks"][0]["accessory"]["alt_text"] == "Current cover"
+    assert "accessory" not in picker(make_asset(3, current=2), **rows)["blocks"][0]
+
+
+def test_the_current_cover_click_says_so_kindly() -> None:
+    text = json.dumps(blocks.already_the_cover(ASSET_ID, 5, 45))
+    assert "Frame 5 (0:45) is already the cover" in text and "nothing was changed" in text
 
 
 def test_the_longest_snapshot_url_fits_a_button_with_the_longest_asset_id() -> None:
@@ -273,10 +349,10 @@ def test_the_longest_snapshot_url_fits_a_button_with_the_longest_asset_id() -> N
     url = longest_url(long_id)
     asset = Asset(asset_id=long_id, title="T", snapshots=[Snapshot(kind="sample", offset=0,
                                                                    url=url)])
-    msg = blocks.picker(asset, nonce=blocks.new_nonce(), snapshot_hosts=HOSTS)
-    _, button = find_button(msg["blocks"], text="Use as cover")
-    assert blocks.decode(button["value"])["u"] == url
-    assert len(button["value"]) <= blockkit.MAX_BUTTON_VALUE
+    for kwargs in LAYOUTS.values():
+        _, button = find_button(picker(asset, **kwargs)["blocks"], action_prefix="use_cover")
+        assert blocks.decode(button["value"])["u"] == url
+        assert len(button["value"]) <= blockkit.MAX_BUTTON_VALUE
 
 
 def test_picker_offers_only_snapshot_urls_and_says_how_many_it_left_out() -> None:
@@ -286,19 +362,30 @@ def test_picker_offers_only_snapshot_urls_and_says_how_many_it_left_out() -> Non
            f"https://cdn.example.com/asset/{ASSET_ID}/snapshot/sample/0.jpg"]
     asset.snapshots.extend(Snapshot(kind="dots", offset=60 + n, url=url)
                            for n, url in enumerate(odd))
-    msg = blocks.picker(asset, nonce="n", snapshot_hosts=HOSTS)
-    values = [blocks.decode(e["value"])["u"] for b in msg["blocks"] if b["type"] == "actions"
-              for e in b["elements"] if e["text"]["text"] == "Use as cover"]
-    assert values == [s.url for s in asset.snapshots[:2]]
-    assert all(url not in json.dumps(msg) for url in odd)
-    assert "3 snapshot(s) VOD lists are not shown" in json.dumps(msg)
-    assert "VOD_SNAPSHOT_HOSTS" in json.dumps(msg)
+    for kwargs in LAYOUTS.values():
+        msg = picker(asset, **kwargs)
+        values = [blocks.decode(e["value"])["u"] for b in msg["blocks"]
+                  if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"].startswith("use_cover:")]
+        assert values == [s.url for s in asset.snapshots[:2]]
+        assert all(url not in json.dumps(msg) for url in odd)
+        assert "3 snapshot(s) VOD lists are not shown" in json.dumps(msg)
+        assert "VOD_SNAPSHOT_HOSTS" in json.dumps(msg)
+
+
+def test_a_capture_picker_numbers_its_frames_as_the_full_picker_does() -> None:
+    asset = make_asset(30)
+    page = captured_page(asset, asset.snapshots[-2:], snapshot_hosts=HOSTS)
+    msg = blocks.picker(page, nonce="n", sign=str, sheet=SheetView("F1", frozenset()),
+                        intro=blocks.captured_intro(asset, asset.snapshots[-2:], nonce="n"))
+    assert labels(msg, "picker_frames") == ["29 · 2:20", "30 · 2:25"]
+    assert "2 new snapshot(s)" in json.dumps(msg) and labels(msg, "picker_nav") == ["Capture at…"]
 
 
 def test_no_snapshots_says_so_and_why() -> None:
     asset = make_asset(0).model_copy(update={"thumbnail_status": "THUMBNAIL_FAILED",
                                              "exec_desc": "no snapshot template"})
-    text = json.dumps(blocks.picker(asset, nonce="n", snapshot_hosts=HOSTS))
+    text = json.dumps(picker(asset))
     assert "no snapshots" in text and "THUMBNAIL_FAILED" in text and "no snapshot template" in text
 
 

@@ -198,7 +198,7 @@ def test_check_says_what_slack_vod_and_the_store_answered(
     text = result.stdout
     assert "aksk credentials accepted" in text and "2 asset(s)" in text
     assert "workspace Video Team (T1), bot user @setcover (UBOT)" in text
-    assert "commands, usergroups:read" in text
+    assert "commands, files:write, usergroups:read" in text
     assert "app token accepted" in text and "user group S0EDITORS: 2 member(s)" in text
     assert "audit store: reachable and migrated" in text
     [auth] = fake_slack.api_calls("auth.test")
@@ -226,6 +226,23 @@ def test_check_names_the_scopes_the_bot_lacks(
         "Permissions → Scopes (as in manifest.yaml), then reinstall the app",
         "FAIL  Slack: user group S0EDITORS cannot be read (missing_scope): check "
         "SETCOVER_ALLOWED_USERGROUPS and the usergroups:read scope",
+    ]
+
+
+def test_check_notes_a_missing_files_write_without_failing(
+    fake_slack: FakeSlack, env: dict[str, str], slack_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 15: without files:write the picker still serves (compact rows): a note."""
+    fake_slack.bot_scopes = ["commands", "usergroups:read"]
+
+    result = run_cli("check", env=env | slack_env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout
+    notes = [line for line in lines_of(result) if not line.startswith("ok ")]
+    assert notes == [
+        "note  Slack: the bot lacks the scope files:write, so pickers show compact rows "
+        "instead of one contact sheet of all frames: add it under OAuth & Permissions → "
+        "Scopes (as in manifest.yaml), then reinstall the app",
     ]
 
 

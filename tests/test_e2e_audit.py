@@ -33,7 +33,7 @@ def test_an_unauthorized_command_and_click_never_reach_vod(
 
     _, url = bot.command(KEYNOTE)  # the editor may: a picker
     (picker,) = bot.posts(url)
-    _, click_url = bot.click(picker, text="Use as cover", user_id=INTRUDER)
+    _, click_url = bot.click(picker, action_prefix="use_cover", user_id=INTRUDER)
     denial = bot.posts(click_url, 2)[-1]
     assert INTRUDER in denial.all_text() and "may not change video covers" in denial.text
     assert fake_vod.requests_to("/asset/cover") == [] and fake_vod.cover_changes == []
@@ -63,7 +63,7 @@ def test_a_user_group_member_may_and_a_failed_lookup_denies(
 
     _, url = bot.command(KEYNOTE, user_id="U0LEAD")
     (picker,) = bot.posts(url)
-    assert "Use as cover" in picker.all_text()
+    assert "use_cover:0" in picker.all_text()
     assert [c.body["usergroup"] for c in fake_slack.api_calls("usergroups.users.list")] == [
         "S0LEADS"]
 
@@ -81,7 +81,7 @@ def test_the_same_click_twice_at_once_changes_the_cover_once(
     (picker,) = bot.posts(url)
     fake_vod.latency["/asset/cover"] = 0.3
     click_url = fake_slack.new_response_url()
-    body = click_body(picker.blocks, response_url=click_url, text="Use as cover")
+    body = click_body(picker.blocks, response_url=click_url, action_prefix="use_cover")
 
     with ThreadPoolExecutor(2) as pool:
         statuses = list(pool.map(lambda _: bot.post(body).status_code, range(2)))
@@ -104,7 +104,7 @@ def test_two_processes_on_one_postgresql_make_one_change(
     (picker,) = first.posts(url)
     fake_vod.latency["/asset/cover"] = 0.3
     click_url = fake_slack.new_response_url()
-    body = click_body(picker.blocks, response_url=click_url, text="Use as cover", nth=2)
+    body = click_body(picker.blocks, response_url=click_url, action_prefix="use_cover", nth=2)
 
     with ThreadPoolExecutor(2) as pool:
         statuses = list(pool.map(lambda bot: bot.post(body, signature_headers(body)).status_code,
@@ -130,7 +130,7 @@ def test_an_unwritable_store_refuses_the_change(
     (picker,) = bot.posts(url)
     _alter_database(postgres_url, "SET default_transaction_read_only = on")
 
-    _, click_url = bot.click(picker, text="Use as cover")
+    _, click_url = bot.click(picker, action_prefix="use_cover")
 
     refusal = bot.posts(click_url, 2)[-1]
     assert refusal.body["response_type"] == "ephemeral"

@@ -21,7 +21,7 @@ from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
 from tests.processes import ServedBot, run_cli
-from tests.slack_requests import signature_headers, view_submission_body
+from tests.slack_requests import find_button, signature_headers, view_submission_body
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
@@ -59,7 +59,9 @@ def test_capture_at_two_times_then_pick_one(bot: ServedBot, fake_vod: FakeVod) -
     assert "only the VOD console can put it back" in picker.all_text()
     assert fake_vod.cover_changes == []
 
-    _, click_url = bot.click(picker, text="Use as cover", nth=1)
+    # new[0] is the cover now: its button says so; the one to set is new[1]'s.
+    find_button(picker.blocks, action_prefix="current_cover")
+    _, click_url = bot.click(picker, action_prefix="use_cover", nth=0)
     outcome = bot.posts(click_url, 2)[1]
     assert outcome.body["response_type"] == "in_channel" and new[1] in outcome.all_text()
     assert [c.thumbnail_url for c in fake_vod.cover_changes] == [new[1]]

@@ -65,7 +65,7 @@ def test_a_change_vod_applied_but_never_confirmed_is_unknown_not_failed(
     picker = _pick(bot)
     fake_vod.latency["/asset/cover"] = 1.0  # VOD applies each PUT, after the bot gave up
 
-    _, click_url = bot.click(picker, text="Use as cover")
+    _, click_url = bot.click(picker, action_prefix="use_cover")
 
     setting, answer = bot.posts(click_url, 2)
     assert "Setting the cover" in setting.text
@@ -96,7 +96,7 @@ def test_sigterm_with_vod_hanging_answers_every_user_and_records_the_change(
     bot = start_bot(VOD_TIMEOUT_S="60", VOD_RETRY_BUDGET_S="120")
     picker = _pick(bot)
     fake_vod.latency["/asset/cover"] = 40.0
-    _, click_url = bot.click(picker, text="Use as cover")
+    _, click_url = bot.click(picker, action_prefix="use_cover")
     wait_until(lambda: fake_vod.requests_to("/asset/cover"))
 
     started = time.monotonic()
@@ -120,7 +120,7 @@ def test_a_change_left_pending_by_a_killed_bot_is_resolved_at_the_next_start(
     picker = _pick(bot)
     fake_vod.latency["/asset/cover"] = 40.0
     click_url = fake_slack.new_response_url()
-    click = click_body(picker.blocks, response_url=click_url, text="Use as cover")
+    click = click_body(picker.blocks, response_url=click_url, action_prefix="use_cover")
     bot.post(click)
     wait_until(lambda: fake_vod.requests_to("/asset/cover"))
     bot.process.kill()
@@ -147,7 +147,7 @@ def test_a_change_left_pending_by_a_killed_bot_is_resolved_at_the_next_start(
     [line] = _history(again, tmp_path)
     assert " unknown " in line and "INTERRUPTED" in line
     # The video is free again.
-    assert "Use as cover" in _pick(again).all_text()
+    assert "use_cover:0" in _pick(again).all_text()
 
 
 def _backdate(database: Path, by: timedelta) -> None:

@@ -36,7 +36,7 @@ def test_pick_a_snapshot_and_the_channel_sees_the_new_cover(
     assert blockkit.problems({"text": picker.text, "blocks": picker.blocks}) == []
     assert "Launch keynote" in picker.all_text()
 
-    response, click_url = bot.click(picker, text="Use as cover", nth=5)
+    response, click_url = bot.click(picker, action_prefix="use_cover", nth=5)
     assert response.status_code == 200
     setting, outcome, done = bot.posts(click_url, 3)
     assert "Setting the cover" in setting.text and setting.body["replace_original"] is True
@@ -95,7 +95,7 @@ def test_vod_refusal_is_told_to_the_user_only(bot: ServedBot, fake_vod: FakeVod)
     (picker,) = bot.posts(url)
     fake_vod.fail("/asset/cover", status=400, code="VOD.10053",
                   message="The request parameter is illegal, illegal field: {thumbnailUrl}.")
-    _, click_url = bot.click(picker, text="Use as cover")
+    _, click_url = bot.click(picker, action_prefix="use_cover")
     _, failure = bot.posts(click_url, 2)
     text = failure.all_text()
     assert failure.body["response_type"] == "ephemeral"
@@ -148,7 +148,7 @@ def test_pictures_slack_cannot_download_become_links(
     refused, fallback = bot.posts(url, 2)
     assert refused.answer["error"] == "invalid_blocks"
     assert [b for b in fallback.blocks if b["type"] == "image"] == []
-    assert "shown as links" in fallback.all_text() and "Use as cover" in fallback.all_text()
+    assert "shown as links" in fallback.all_text() and "Use this frame" in fallback.all_text()
 
 
 def test_sigterm_finishes_the_change_under_way(
@@ -159,7 +159,7 @@ def test_sigterm_finishes_the_change_under_way(
         _, url = bot.command(KEYNOTE)
         (picker,) = bot.posts(url)
         fake_vod.latency["/asset/cover"] = 1.0
-        _, click_url = bot.click(picker, text="Use as cover")
+        _, click_url = bot.click(picker, action_prefix="use_cover")
         wait_until(lambda: fake_vod.requests_to("/asset/cover"))
     finally:
         bot.assert_clean_exit()
@@ -193,7 +193,7 @@ def test_only_a_snapshot_vod_lists_for_the_asset_is_ever_put(
             "snapshots VOD lists", "did not understand", "URL alone")), answer
 
     value = json.dumps({"a": KEYNOTE, "n": secrets.token_hex(6), "u": url})  # what it carries
-    response, click_url = bot.click(a_use_cover_button(value), text="Use as cover")
+    response, click_url = bot.click(a_use_cover_button(value), action_prefix="use_cover")
     assert response.status_code == 200
     refusal = bot.posts(click_url, 2)[-1]
     assert says in refusal.all_text() and "snapshots VOD lists" in refusal.all_text()
@@ -207,7 +207,7 @@ def test_a_click_with_only_a_snapshot_index_reaches_nothing(
 ) -> None:
     """Issue 8, defect 6: the index-only button value looked the asset up before the policy."""
     value = f'{{"a":"{KEYNOTE}","n":"n0nce","i":0}}'
-    response, url = bot.click(a_use_cover_button(value), text="Use as cover", user_id=user_id)
+    response, url = bot.click(a_use_cover_button(value), action_prefix="use_cover", user_id=user_id)
     assert response.status_code == 200
     (answer,) = bot.posts(url)
     assert "out of date" in answer.text

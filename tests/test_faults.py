@@ -1,6 +1,6 @@
 """Issue 9, fault matrix: VOD, Slack and the store misbehave; every click still ends well.
 
-For each VOD fault a picker is opened, the fault is injected, and "Use as cover" clicked.
+For each VOD fault a picker is opened, the fault is injected, and a frame's button clicked.
 Whatever happens, the clicker is answered (never a stack trace), the audit row is final
 (`succeeded`, `failed` or `unknown`, never `pending`), and the channel is told only of a
 cover that changed. Bounded: short timeouts and budgets, loopback only.
@@ -120,9 +120,9 @@ class Clicker:
         return picker
 
     async def click(self, picker: Recorded, **select: Any) -> list[Recorded]:
-        """Click "Use as cover"; the posts to its response_url once its work has ended."""
+        """Click a frame's button; the posts to its response_url once its work has ended."""
         done = slack_requests_done("use_cover")
-        _, url = await self.bot.click(picker, text="Use as cover", **select)
+        _, url = await self.bot.click(picker, action_prefix="use_cover", **select)
         await async_wait_until(lambda: slack_requests_done("use_cover") > done, timeout=30)
         return self.slack.posts_to(url)
 

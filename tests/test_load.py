@@ -2,7 +2,7 @@
 a burst of concurrent clicks over many videos, with repeated clicks mixed in and VOD
 misbehaving (slow, 503, 429, dropped reads) in ways a retry survives.
 
-Every distinct intent (one picker's "Use as cover") makes exactly one change; every
+Every distinct intent (one picker's frame button) makes exactly one change; every
 repeat makes none and is told so; every audit row is final; every click is answered.
 `PROVE_PROFILE=full` sends a few hundred clicks; CI a few dozen.
 """
@@ -78,7 +78,7 @@ def test_two_processes_under_a_burst_of_clicks_make_each_change_once(
         for _ in range(rng.choice([1, 1, 2, 3])):
             url = fake_slack.new_response_url()
             body = click_body(pickers[asset_id].blocks, response_url=url,
-                              text="Use as cover", nth=snapshot)
+                              action_prefix="use_cover", nth=snapshot)
             clicks.append(Click(asset_id, snapshot, url, body))
     rng.shuffle(clicks)
 

@@ -39,6 +39,8 @@ SCOPES_OF_METHODS = {
     "conversations_info": "channels:read",
     "conversations_members": "channels:read",
     "views_open": None,
+    "files_upload_v2": "files:write",
+    "files_delete": "files:write",
 }
 
 
@@ -104,7 +106,8 @@ async def test_the_app_answers_the_manifest_commands_and_no_other(
 ) -> None:
     settings = Settings(_env_file=None, slack_bot_token=BOT_TOKEN,
                         slack_signing_secret=SIGNING_SECRET, slack_api_url=fake_slack.api_url)
-    app, runtime = build_app(settings, SimpleNamespace(covers=None))  # type: ignore[arg-type]
+    services = SimpleNamespace(covers=None, store=None, sheet_maker=None)
+    app, runtime = build_app(settings, services)  # type: ignore[arg-type]
 
     async def answer(command: str) -> tuple[str, str]:
         url = fake_slack.new_response_url()

@@ -63,7 +63,7 @@ def test_metrics_and_log_lines_tell_what_happened(
     fake_vod.fail("/asset/details", status=503, times=1)  # one retry, then the picker
     _, url = bot.command(KEYNOTE)
     (picker,) = bot.posts(url)
-    _, click_url = bot.click(picker, text="Use as cover")
+    _, click_url = bot.click(picker, action_prefix="use_cover")
     bot.posts(click_url, 3)
     _, denied_url = bot.command(KEYNOTE, user_id=INTRUDER)
     bot.posts(denied_url)

@@ -45,11 +45,11 @@ def http_scenario(bot: ServedBot, vod: FakeVod, slack: FakeSlack) -> list[str]:
     _, url = bot.command(KEYNOTE)
     urls.append(url)
     picker = wait_until(lambda: [p for p in slack.posts_to(url) if p.answer.get("ok", True)])[0]
-    _, url = bot.click(picker, text="Use as cover")
+    _, url = bot.click(picker, action_prefix="use_cover")
     urls.append(url)
     bot.posts(url, 3)
     vod.fail("/asset/cover", status=400, code="VOD.10053", message="illegal thumbnailUrl")
-    _, url = bot.click(picker, text="Use as cover", nth=1)
+    _, url = bot.click(picker, action_prefix="use_cover", nth=1)
     urls.append(url)
     bot.posts(url, 2)
     forged = command_body(KEYNOTE, response_url=slack.new_response_url())
@@ -109,7 +109,7 @@ def test_no_secret_in_any_output_in_socket_mode(
         click_url = fake_slack.new_response_url()
         urls.append(click_url)
         click = dict(parse_qsl(click_body(picker.blocks, response_url=click_url,
-                                          text="Use as cover")))
+                                          action_prefix="use_cover")))
         fake_slack.send_envelope("interactive", json.loads(click["payload"]))
         bot.posts(click_url, 3)
     finally:

@@ -1,7 +1,8 @@
 """Button clicks: acknowledge at once, then authorize the clicker and act in a tracked task.
 
-    use_cover:<n>        set snapshot n of the picker as the cover (key: the picker's nonce);
+    use_cover:<n>        set frame n of the picker as the cover (key: the picker's nonce);
                          the value carries the asset id, the nonce and the snapshot URL
+    current_cover:<n>    the frame that is the cover already: says so; no VOD call
     try_again            the same change again, with the fresh nonce of the failure message
     picker_page:prev|next  another page of the picker, same nonce
     pick_asset:<n>       open the picker of a search result
@@ -12,7 +13,7 @@
 
 Any other click (an old message's button, say), and a known button whose value the bot
 cannot read, is acknowledged and answered "That button is out of date"; nothing else is
-done. A "Use as cover" value without a snapshot URL is such a value: no click reaches VOD
+done. A frame button's value without a snapshot URL is such a value: no click reaches VOD
 before the clicker is authorized.
 """
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bot.covers import Actor
 from bot.slack import blocks, flows
 from bot.slack.blocks import ActionId
+from bot.slack.blocks.picker import Layout
 from bot.store import Source
 from bot.timecodes import TimecodeError, parse_times
 
@@ -77,12 +79,23 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             _out_of_date(runtime, reply)
             return
         paging = str(clicked.get("action_id", "")).startswith(ActionId.PICKER_PAGE)
-        page = value.get("p")
+        page, mode = value.get("p"), value.get("m")
         runtime.spawn(flows.show_picker(
             runtime, flows.action_actor(body), reply, str(value["a"]), source=Source.BUTTON,
             page=page if isinstance(page, int) else 0, nonce=value.get("n"), replace=paging,
-            images=value.get("m") != 0,
+            layout=Layout(mode) if mode in set(Layout) else Layout.SHEET,
         ), reply, replace=paging)
+
+    async def current_cover(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """The cover's own button: nothing to change, so no VOD call and no record."""
+        await ack()
+        value = blocks.decode(_clicked(body).get("value"))
+        reply = runtime.response_url(body.get("response_url"))
+        number, seconds = value.get("f"), value.get("t")
+        runtime.spawn(reply.send(blocks.already_the_cover(
+            str(value.get("a") or "this video"),
+            number if isinstance(number, int) else None,
+            seconds if isinstance(seconds, int) else None)), reply, replace=False)
 
     async def undo(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -142,6 +155,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     app.action(_matching(ActionId.TRY_AGAIN))(use_cover)
     app.action(_matching(ActionId.PICKER_PAGE))(open_picker)
     app.action(_matching(ActionId.PICK_ASSET))(open_picker)
+    app.action(_matching(ActionId.CURRENT_COVER))(current_cover)
     app.action(_matching(ActionId.UNDO))(undo)
     app.action(_matching(ActionId.CAPTURE_AT))(capture_at)
     app.view(blocks.CAPTURE_CALLBACK)(capture_submitted)

@@ -29,6 +29,7 @@ from bot.slack.delivery import retry_handlers
 from bot.slack.errors import describe_error
 from bot.slack.request import shape_problem
 from bot.slack.runtime import Runtime
+from bot.slack.sheets import SheetUploads
 
 log = logging.getLogger(__name__)
 #: Seconds any one call to Slack (Web API or `response_url`) may take.
@@ -121,7 +122,8 @@ def build_app(
         request_verification_enabled=False,
         raise_error_for_unhandled_request=True,
     )
-    runtime = app.runtime = Runtime(settings=settings, covers=services.covers,
+    sheets = SheetUploads(client=client, store=services.store, maker=services.sheet_maker)
+    runtime = app.runtime = Runtime(settings=settings, covers=services.covers, sheets=sheets,
                                     http=client.session)
     commands.register(app, runtime)
     actions.register(app, runtime)

@@ -90,12 +90,13 @@ class ResponseUrl:
         """Send `build(True)`; if Slack cannot download its pictures, send `build(False)`."""
         first = build(True)
         ok, answer = await self.send(first, in_channel=in_channel, replace=replace)
-        if ok or not image_urls(first) or not _image_refused(answer):
+        if ok or not image_urls(first) or not image_refused(answer):
             return ok
         log.info("Slack could not download a picture; sending the message without pictures")
         ok, _ = await self.send(build(False), in_channel=in_channel, replace=replace)
         return ok
 
 
-def _image_refused(answer: str) -> bool:
+def image_refused(answer: str) -> bool:
+    """Slack refused a message for one of its pictures (`invalid_blocks`)."""
     return "downloading image" in answer or "invalid_blocks" in answer

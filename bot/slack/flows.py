@@ -3,15 +3,17 @@
 Each flow answers through the interaction's `response_url` and keeps within its budget of
 5 posts:
 
-- picker (command, "Pick a cover", Previous/Next): the picker, and at most one links-only
-  resend when Slack cannot download the pictures: 2 posts.
-- a click on "Use as cover" / "Try again": "Setting cover…" replaces the picker (1), the
+- picker (command, "Pick a cover", Previous/Next): the picker with its contact sheet; if
+  Slack refuses that, compact rows; if Slack cannot download their pictures, the rows with
+  links: 3 posts at most.
+- a click on a frame's button or "Try again": "Setting cover…" replaces the picker (1), the
   outcome goes to the channel (2, 3 with the links-only resend), and the picker becomes a
   short confirmation (4). A failure replaces it with the reason and a Try again button (2).
 - a capture (`<asset id> at 1:23`): the acknowledgement says "Capturing…" (free), the new
-  snapshots or the reason there are none follow (1, 2 with the resend). From the "Capture
-  at…" modal the picker's `response_url` is used: "Capturing…" (1), the result (2, 3), on
-  top of the picker's own 1 or 2.
+  snapshots or the reason there are none follow (1 to 3, as a picker). From the "Capture
+  at…" modal the picker's `response_url` is used: "Capturing…" (1), the result (2 to 4),
+  on top of the picker's own posts: a picker whose sheet Slack refused leaves room for
+  fewer.
 - a click on "Undo" (in the channel): the outcome it is on is replaced by the same
   message marked "Undone by …" (1, 2 with the resend), the channel is told who undid it
   (2 to 4); a refusal goes to the clicker only (1).
@@ -24,6 +26,9 @@ Each flow answers through the interaction's `response_url` and keeps within its 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from bot import observe
@@ -46,9 +51,19 @@ from bot.covers import (
     Unknown,
 )
 from bot.slack import blocks
-from bot.slack.delivery import ResponseUrl
+from bot.slack.blocks.picker import (
+    Fallback,
+    Layout,
+    PickerPage,
+    SheetView,
+    captured_page,
+    picker_page,
+)
+from bot.slack.delivery import ResponseUrl, image_refused
 from bot.slack.runtime import Runtime, Stopped
 from bot.store import Source, Status
+
+log = logging.getLogger(__name__)
 
 
 def command_actor(body: dict[str, Any]) -> Actor:
@@ -85,23 +100,46 @@ async def _allowed(
 
 async def show_picker(
     runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, *, source: Source,
-    page: int = 0, nonce: str | None = None, replace: bool = False, images: bool = True,
+    page: int = 0, nonce: str | None = None, replace: bool = False,
+    layout: Layout = Layout.SHEET,
 ) -> None:
     """Authorize, look the asset up, post one page of its picker."""
     if not await _allowed(runtime, actor, reply, asset_id=asset_id, source=source,
                           replace=replace):
         return
     asset = await runtime.covers.get_asset(asset_id)
-    nonce = nonce or blocks.new_nonce()
+    shown = picker_page(asset, snapshot_hosts=runtime.settings.vod_snapshot_hosts, page=page)
+    await _send_picker(runtime, reply, shown, nonce=nonce or blocks.new_nonce(),
+                       replace=replace, layout=layout)
 
-    def build(with_images: bool) -> blocks.Message:
-        return blocks.picker(asset, nonce=nonce, page=page, images=with_images and images,
-                             snapshot_hosts=runtime.settings.vod_snapshot_hosts)
 
-    if images:
-        await reply.send_with_fallback(build, replace=replace)
+async def _send_picker(
+    runtime: Runtime, reply: ResponseUrl, page: PickerPage, *, nonce: str, replace: bool,
+    layout: Layout, intro: Sequence[dict[str, Any]] = (), text: str | None = None,
+) -> None:
+    """The page with its contact sheet when one can be made and Slack shows it; else
+    compact rows, saying why; else (Slack cannot download the frames) rows with links."""
+    build = partial(blocks.picker, page, nonce=nonce, sign=runtime.sign, intro=intro,
+                    text=text, snapshot_hosts=runtime.settings.vod_snapshot_hosts)
+    why = Fallback.LINKS if layout is Layout.LINKS else None
+    if layout is Layout.SHEET and page.frames:
+        sheet = await runtime.sheets.show(page.frames)
+        if isinstance(sheet, Fallback):
+            why = sheet
+        else:
+            ok, answer = await reply.send(
+                build(sheet=SheetView(sheet.file_id, sheet.suggested)), replace=replace)
+            if ok or not image_refused(answer):
+                return
+            log.warning("Slack refused the picker with its contact sheet (%s); sending "
+                        "compact rows", answer[:200])
+            runtime.sheets.refused(sheet)
+            why = Fallback.REFUSED
+    if why is Fallback.LINKS:
+        await reply.send(build(why=why), replace=replace)
     else:
-        await reply.send(build(False), replace=replace)
+        await reply.send_with_fallback(
+            lambda pictures: build(why=why if pictures else Fallback.LINKS), replace=replace)
 
 
 async def change_cover(
@@ -218,11 +256,20 @@ async def capture(
     """Start a snapshot task, follow it, then show the new snapshots to pick from."""
     outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source)
     match outcome:
+        case Captured() if not outcome.new:
+            await reply.send(blocks.nothing_captured(outcome.asset))
         case Captured():
             nonce = blocks.new_nonce()
-            await reply.send_with_fallback(lambda images: blocks.captured(
-                outcome.asset, outcome.new, nonce=nonce, images=images,
-                cover_replaced=outcome.cover_replaced, replaced_by=outcome.replaced_by))
+            await _send_picker(
+                runtime, reply, captured_page(
+                    outcome.asset, outcome.new,
+                    snapshot_hosts=runtime.settings.vod_snapshot_hosts),
+                nonce=nonce, replace=False, layout=Layout.SHEET,
+                intro=blocks.captured_intro(outcome.asset, outcome.new, nonce=nonce,
+                                            cover_replaced=outcome.cover_replaced,
+                                            replaced_by=outcome.replaced_by),
+                text=f"{len(outcome.new)} new snapshot(s) of "
+                     f"{outcome.asset.title or outcome.asset.asset_id}")
         case CaptureFailed():
             await reply.send(blocks.capture_failed(asset_id, outcome.reason))
         case CaptureTimedOut():

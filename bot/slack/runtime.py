@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from bot.covers import CoverService
 from bot.slack import blocks
 from bot.slack.delivery import ResponseUrl
 from bot.slack.errors import describe_error
+from bot.slack.sheets import SheetUploads
 from bot.vod.errors import VodError
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,13 @@ class Stopped(asyncio.CancelledError):
 
 @dataclass
 class Runtime:
-    """What the listeners share: settings, the cover service and the tasks under way."""
+    """What the listeners share: settings, the cover service, the contact sheets in Slack,
+    how shown pictures are signed, and the tasks under way."""
 
     settings: Settings
     covers: CoverService
+    sheets: SheetUploads
+    sign: Callable[[str], str] = str
     http: aiohttp.ClientSession | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -16,8 +16,9 @@ from bot.slack.blocks.capture import CAPTURE_INPUT_BLOCK as CAPTURE_INPUT_BLOCK
 from bot.slack.blocks.capture import capture_failed as capture_failed
 from bot.slack.blocks.capture import capture_modal as capture_modal
 from bot.slack.blocks.capture import capture_timed_out as capture_timed_out
-from bot.slack.blocks.capture import captured as captured
+from bot.slack.blocks.capture import captured_intro as captured_intro
 from bot.slack.blocks.capture import capturing as capturing
+from bot.slack.blocks.capture import nothing_captured as nothing_captured
 from bot.slack.blocks.history import history as history
 from bot.slack.blocks.history import search_results as search_results
 from bot.slack.blocks.ids import ActionId as ActionId
@@ -40,11 +41,10 @@ from bot.slack.blocks.outcomes import restarting as restarting
 from bot.slack.blocks.outcomes import setting_cover as setting_cover
 from bot.slack.blocks.outcomes import store_unavailable as store_unavailable
 from bot.slack.blocks.outcomes import unknown as unknown
-from bot.slack.blocks.picker import IMAGES_FAILED_NOTE as IMAGES_FAILED_NOTE
 from bot.slack.blocks.picker import PAGE_SIZE as PAGE_SIZE
+from bot.slack.blocks.picker import already_the_cover as already_the_cover
 from bot.slack.blocks.picker import page_count as page_count
 from bot.slack.blocks.picker import picker as picker
-from bot.slack.blocks.picker import snapshot_label as snapshot_label
 from bot.slack.blocks.primitives import COMMAND as COMMAND
 from bot.slack.blocks.primitives import MAX_ALT_TEXT as MAX_ALT_TEXT
 from bot.slack.blocks.primitives import MAX_BLOCKS as MAX_BLOCKS

@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.slack.blocks.ids import ActionId, BlockId, action_id
-from bot.slack.blocks.picker import IMAGES_FAILED_NOTE, capture_actions, snapshot_blocks
 from bot.slack.blocks.primitives import (
     COMMAND,
     Message,
     button,
-    context,
     esc,
     link,
     message,
@@ -58,29 +56,27 @@ def capturing(asset_id: str, seconds: Sequence[int]) -> Message:
     )])
 
 
-def captured(
-    asset: Asset, new: Sequence[Snapshot], *, nonce: str, images: bool = True,
-    cover_replaced: str | None = None, replaced_by: str | None = None,
-) -> Message:
-    """The new snapshots of a capture, each with "Use as cover"."""
+def nothing_captured(asset: Asset) -> Message:
     title = esc(asset.title or asset.asset_id)
-    if not new:
-        return message(f"VOD made no new snapshots of {asset.asset_id}", [section(
-            f":film_frames: VOD finished the snapshot task of *{title}* (`{esc(asset.asset_id)}`)"
-            " but made no new snapshots. Try other times."
-        )])
-    positions = {snapshot.url: index for index, snapshot in enumerate(asset.snapshots)}
-    indexed = [(positions.get(s.url, 0), s) for s in new]
+    return message(f"VOD made no new snapshots of {asset.asset_id}", [section(
+        f":film_frames: VOD finished the snapshot task of *{title}* (`{esc(asset.asset_id)}`)"
+        " but made no new snapshots. Try other times."
+    )])
+
+
+def captured_intro(
+    asset: Asset, new: Sequence[Snapshot], *, nonce: str, cover_replaced: str | None = None,
+    replaced_by: str | None = None,
+) -> list[dict[str, Any]]:
+    """What heads the picker of a capture's new frames (`picker(..., intro=)`): how many,
+    and whether VOD's task made one of them the cover."""
+    title = esc(asset.title or asset.asset_id)
     blocks = [section(f":camera_with_flash: {len(new)} new snapshot(s) of *{title}* "
                       f"(`{esc(asset.asset_id)}`). Pick one to make it the cover.",
                       block=str(BlockId.PICKER_HEADER))]
-    if not images:
-        blocks.append(context(IMAGES_FAILED_NOTE, block=str(BlockId.PICKER_NOTE)))
     if replaced_by is not None:
         blocks.append(_cover_replaced_note(asset, nonce, cover_replaced, replaced_by))
-    blocks += snapshot_blocks(asset, indexed, nonce=nonce, images=images)
-    blocks.append(capture_actions(asset.asset_id))
-    return message(f"{len(new)} new snapshot(s) of {asset.title or asset.asset_id}", blocks)
+    return blocks
 
 
 def _cover_replaced_note(

@@ -106,15 +106,12 @@ def who(user_id: str) -> str:
 
 
 def image_urls(msg: Message) -> list[str]:
-    """Every picture Slack would download to show `msg`."""
+    """Every picture Slack would download to show `msg` (not the files it holds itself,
+    named by `slack_file`)."""
     urls = []
     for block in msg.get("blocks") or []:
-        if block.get("type") == "image":
-            urls.append(block["image_url"])
         accessory = block.get("accessory") or {}
-        if accessory.get("type") == "image":
-            urls.append(accessory["image_url"])
-        for element in block.get("elements") or []:
-            if element.get("type") == "image":
-                urls.append(element["image_url"])
+        for image in (block, accessory, *(block.get("elements") or [])):
+            if image.get("type") == "image" and "image_url" in image:
+                urls.append(image["image_url"])
     return urls

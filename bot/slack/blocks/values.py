@@ -36,5 +36,5 @@ def decode(value: str | None) -> dict[str, Any]:
 
 
 def use_cover_value(asset_id: str, nonce: str, url: str) -> str:
-    """What "Use as cover" and "Try again" carry; the URL is checked again on the click."""
+    """What a frame's button and "Try again" carry; the URL is checked again on the click."""
     return encode(a=asset_id, n=nonce, u=url)
