@@ -162,7 +162,7 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
 - **Faults** (`tests/test_faults.py`): {faults.get("vod_cases", 0)} VOD faults (slow answers,
   timeouts, dropped connections, 500/502/503 once and always, 429 with and without
   `Retry-After`, 400 with each known VOD and gateway code, 401/403 gateway codes, HTML and
-  non-JSON bodies, an expired IAM token), each on a click of "Use as cover", {rounds} round(s);
+  non-JSON bodies, an expired IAM token), each on a click of a frame's button, {rounds} round(s);
   Slack answering `response_url` posts with 429, 500, 503 and `expired_url`, and the Web
   API with `invalid_auth`; the audit store gone mid-run (PostgreSQL behind a cut TCP
   proxy, a SQLite file made immutable) and back. Each case must end with a clear answer

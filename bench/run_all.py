@@ -184,7 +184,7 @@ of its flows arrived. Latency is from sending a request to reading its acknowled
 
 {ack_rounds_table(ack, "commands")}
 
-### "Use as cover" clicks (a full cover change each: 2 VOD calls, 2 audit writes, 3 posts)
+### Frame button clicks (a full cover change each: 2 VOD calls, 2 audit writes, 3 posts)
 
 {ack_rounds_table(ack, "clicks")}
 
