@@ -444,6 +444,31 @@ async def test_unreachable_postgres_is_unavailable_without_the_password(
             assert "hunter2" not in repr(failure.value.__cause__ or "")
 
 
+@pytest.mark.postgres
+async def test_connections_the_server_dropped_are_replaced_without_a_refusal(
+    postgres_url: str,
+) -> None:
+    """A PostgreSQL restart (here: every backend terminated) costs no change: the first
+    transaction on a dropped pooled connection runs again on a new one, once."""
+    import psycopg
+
+    async with AuditStore.from_url(postgres_url) as store:
+        await store.migrate()
+        firsts = await asyncio.gather(*(store.begin(attempt(f"k{n}", f"a{n}"))
+                                        for n in range(4)))  # several pooled connections
+        name = postgres_url.rpartition("/")[2]
+        admin_url = postgres_url.rpartition("/")[0] + "/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s", (name,))
+        for change in firsts:
+            await store.finish(change, status=Status.SUCCEEDED)
+        second = await store.begin(attempt("k9", "a9"))
+        assert second > max(firsts)
+        assert [r.status for r in await store.history("a0")] == [Status.SUCCEEDED]
+        assert [r.status for r in await store.history("a9")] == [Status.PENDING]
+
+
 # ---- DATABASE_URL ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("given", "used"),

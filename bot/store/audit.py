@@ -28,7 +28,7 @@ from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.engine import async_url, create_engine, safe_location
@@ -526,10 +526,26 @@ class AuditStore:
         doing: str,
         conflicts_raise: bool = False,
     ) -> T:
-        """Run `work` in one transaction; database failures become `StoreUnavailable`."""
+        """Run `work` in one transaction; database failures become `StoreUnavailable`.
+
+        A pooled connection the server dropped (a restart, an idle timeout) fails its
+        first statement; SQLAlchemy then discards every connection older than that, and
+        the transaction runs once more on a new one. Only when the failure came before
+        the commit: nothing was written then. This replaces a ping before every
+        transaction (`pool_pre_ping`: three more round trips each).
+        """
         try:
-            async with self._engine.begin() as connection:
-                return await work(connection)
+            for retry in (True, False):
+                async with self._engine.connect() as connection:
+                    try:
+                        result = await work(connection)
+                    except DBAPIError as exc:
+                        if retry and exc.connection_invalidated:
+                            continue
+                        raise
+                    await connection.commit()
+                    return result
+            raise AssertionError("unreachable: the second try returns or raises")
         except IntegrityError:
             if conflicts_raise:
                 raise

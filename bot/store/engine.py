@@ -28,6 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 5.0
+#: Connections a process keeps open to PostgreSQL (4 processes stay under the server's
+#: default `max_connections` of 100).
+POSTGRES_POOL_SIZE = 15
 #: Pause between tries to switch a new SQLite file to WAL (blocks only at first connect).
 WAL_RETRY_S = 0.02
 
@@ -90,7 +93,11 @@ def create_engine(database_url: str) -> AsyncEngine:
         connect_args["timeout"] = POSTGRES_CONNECT_TIMEOUT_S
     else:
         connect_args["connect_timeout"] = int(POSTGRES_CONNECT_TIMEOUT_S)
-    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    # No ping before each transaction: `AuditStore` runs a transaction again when its
+    # connection turns out dropped. Connections are kept for a burst of concurrent
+    # changes, not opened and closed for each transaction above the default 5.
+    return create_async_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=5,
+                               connect_args=connect_args)
 
 
 async def _open_sqlite(database: str) -> aiosqlite.Connection:
