@@ -300,6 +300,19 @@ async def test_timeouts_are_retried_then_reported(
     assert len(fake_vod.api_requests) == 3 and len(sleeps) == 2
 
 
+async def test_the_first_attempts_time_counts_against_the_retry_budget(
+    make_client: Callable[..., VodClient], fake_vod: FakeVod, sleeps: Sleeps
+) -> None:
+    """The first attempt runs before tenacity starts; its 0.3 s still count, so no
+    retry fits in a 0.35 s budget."""
+    fake_vod.latency["/asset/details"] = 1.0
+    retry = RetryPolicy(max_retries=3, budget_s=0.35, backoff_base_s=0.1, backoff_cap_s=0.1)
+    client = make_client(vod_timeout_s=0.3, retry=retry)
+    with pytest.raises(VodConnectionError):
+        await client.get_asset(KEYNOTE)
+    assert len(fake_vod.api_requests) == 1 and sleeps == []
+
+
 async def test_persistent_5xx_gives_up_after_max_retries(
     client: VodClient, fake_vod: FakeVod, sleeps: Sleeps
 ) -> None:
