@@ -79,6 +79,7 @@ class CoverApp(tracing.TracedApp):
     runtime: Runtime
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        self.runtime.request_arrived()
         problem = getattr(req, "unreadable", None) or shape_problem(req.body)
         if problem is None:
             return await super().async_dispatch(req)

@@ -6,6 +6,12 @@ under way finishes; what is still running then is cancelled, and each cancelled 
 `FINAL_WORD_S` more to record its change (`unknown` once VOD may have acted, `failed`
 before) and to tell its user so (`Stopped`, or the guard's own "restarting" message).
 
+Acknowledgements come first. asyncio has no priorities: work started by one request
+would run between the next requests' acknowledgements, on the same loop. So spawned work
+is held while Slack requests keep arriving: it starts once none has arrived for
+`QUIET_S`, or after `MAX_HOLD_S` at the latest (far below VOD's own latency), in the
+order it was spawned.
+
 Together with uvicorn's graceful timeout (`bot.web.GRACEFUL_SHUTDOWN_S`) a shutdown fits
 in `SHUTDOWN_BUDGET_S`, inside the usual 30 s between SIGTERM and SIGKILL (Heroku,
 Kubernetes); a test holds the sum to it.
@@ -14,7 +20,10 @@ Kubernetes); a test holds the sum to it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +47,12 @@ DRAIN_TIMEOUT_S = 15.0
 FINAL_WORD_S = 3.0
 #: SIGTERM to exit at the latest: uvicorn's grace + the drain + the final words.
 SHUTDOWN_BUDGET_S = 25.0
+#: Spawned work starts once no Slack request has arrived for this long…
+QUIET_S = 0.002
+#: …or once it has waited this long, whatever arrives.
+MAX_HOLD_S = 0.1
+#: How often held work is looked at while requests keep arriving.
+HOLD_TICK_S = 0.001
 
 
 class Stopped(asyncio.CancelledError):
@@ -55,22 +70,51 @@ class Runtime:
     sign: Callable[[str], str] = str
     http: aiohttp.ClientSession | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    #: Spawned work not started yet: (spawned at, its context, the guarded work).
+    _held: deque[tuple[float, contextvars.Context, Coroutine[Any, Any, None]]] = field(
+        default_factory=deque)
+    _admitter: asyncio.Task[None] | None = None
+    _last_request: float = 0.0
 
     def response_url(self, url: str | None) -> ResponseUrl:
         return ResponseUrl(url, session=self.http)
 
+    def request_arrived(self) -> None:
+        """A Slack request is being acknowledged: held work waits a little longer."""
+        self._last_request = time.monotonic()
+
     def spawn(self, work: Coroutine[Any, Any, Any], reply: ResponseUrl, *, replace: bool) -> None:
         """Run `work` after the acknowledgement; its errors are reported through `reply`."""
         trace = observe.hand_off()
-        task = asyncio.get_running_loop().create_task(
-            self._guard(work, reply, replace, trace)
-        )
+        self._held.append((time.monotonic(), contextvars.copy_context(),
+                           self._guard(work, reply, replace, trace)))
+        if self._admitter is None:
+            self._admitter = asyncio.get_running_loop().create_task(
+                self._admit_held(), context=contextvars.Context())
+
+    async def _admit_held(self) -> None:
+        """Start held work when requests stop arriving, or when it has waited too long."""
+        try:
+            while self._held:
+                now = time.monotonic()
+                due = now - MAX_HOLD_S if now - self._last_request < QUIET_S else now
+                while self._held and self._held[0][0] <= due:
+                    self._start(*self._held.popleft()[1:])
+                if self._held:
+                    await asyncio.sleep(HOLD_TICK_S)
+        finally:
+            self._admitter = None
+
+    def _start(self, context: contextvars.Context, guarded: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(guarded, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
         """Wait for the work under way (at most `grace_s`); cancel what is left, and give
         it `FINAL_WORD_S` to record its change and answer its user."""
+        while self._held:  # nothing is held back at shutdown
+            self._start(*self._held.popleft()[1:])
         if not self._tasks:
             return
         log.info("waiting for %d Slack task(s) to finish", len(self._tasks))
