@@ -56,6 +56,8 @@ def test_connected_it_is_ready_answers_over_the_websocket_and_stops_on_sigterm(
         assert wait_until(lambda: ready(bot)[0] == 200)
         assert ready(bot)[1] == {"ok": True, "store": "ok", "slack": "connected"}
         assert bot.http.post("/slack/events", content="x").status_code == 404  # no HTTP door
+        # The WebSocket's envelopes are served on uvloop too, as HTTP requests are.
+        assert "/uvloop/loop." in Path(f"/proc/{bot.process.pid}/maps").read_text()
 
         envelope, _ = command(fake_slack, "help")
         ack = wait_until(lambda: fake_slack.socket_ack(envelope))
