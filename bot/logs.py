@@ -116,3 +116,13 @@ def configure_logging(settings: Settings) -> None:
     quiet_level = max(logging.WARNING, logging.getLevelName(settings.log_level))
     for noisy in ("alembic", "httpx"):
         logging.getLogger(noisy).setLevel(quiet_level)
+    # Bolt and slack_sdk build their DEBUG lines (every middleware's name, each post's whole
+    # JSON body) whenever their logger's own level is unset, only for logging to drop them:
+    # those loggers get the configured level.
+    for chatty in _SLACK_DEBUG_LOGGERS:
+        logging.getLogger(chatty).setLevel(settings.log_level)
+
+
+#: The loggers Bolt and slack_sdk test with `logger.level <= logging.DEBUG`.
+_SLACK_DEBUG_LOGGERS = ("slack_bolt.AsyncApp", "slack_sdk.webhook.async_client",
+                        "slack_sdk.web.async_base_client")
