@@ -21,6 +21,7 @@ from bot.timecodes import format_time
 TILE_WIDTH, TILE_HEIGHT = 300, 169  # 16:9
 GAP, MARGIN = 12, 16
 BACKGROUND = (29, 28, 29)  # Slack's dark grey
+TILE_BACKGROUND = (52, 50, 52)
 CURRENT = (46, 182, 125)  # Slack's green
 STAR = (236, 178, 46)  # Slack's yellow
 LABEL_BACKGROUND = (0, 0, 0, 170)
@@ -79,7 +80,9 @@ def compose(frames: Sequence[Frame], thumbnails: Sequence[Image.Image],
     sheet = Image.new("RGB", layout.size, BACKGROUND)
     if len(thumbnails) != len(frames):
         raise ValueError("one thumbnail per frame")
+    tiles = ImageDraw.Draw(sheet)
     for index, small in enumerate(thumbnails):
+        tiles.rectangle(layout.tile(index), fill=TILE_BACKGROUND)  # shows a portrait frame's tile
         left, top, _, _ = layout.picture(index, small.size)
         sheet.paste(small, (left, top))
     draw = ImageDraw.Draw(sheet, "RGBA")
