@@ -5,7 +5,10 @@ bot user, and the scopes Slack says it granted, from the `x-oauth-scopes` header
 `BOT_SCOPES`), `apps.connections.open` with the app token in Socket Mode,
 `usergroups.users.list` for each allowed user group. VOD: one read-only call (the asset
 list), and when it fails, which setting or permission to look at. The audit store:
-reachable and migrated. Each finding is one line; any failure makes the exit status 1.
+reachable and migrated. Each finding is one line; any failure makes the exit status 1. A
+part not configured at all (no Slack credentials yet, as on the demo path) is `skip`, with
+what to add; values that cannot work (a token with a space, `me` for a member id) fail
+before anything is sent.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ _TOKEN_ERRORS = {
 class Verdict(enum.StrEnum):
     OK = "ok"
     NOTE = "note"  # works, in a lesser way; says how to get the rest
+    SKIP = "skip"
     FAIL = "FAIL"
 
 
@@ -82,6 +86,10 @@ def note(part: str, text: str) -> Finding:
 
 def fail(part: str, text: str) -> Finding:
     return Finding(part, Verdict.FAIL, text)
+
+
+def skip(part: str, text: str) -> Finding:
+    return Finding(part, Verdict.SKIP, text)
 
 
 async def check_vod(settings: Settings) -> Finding:
@@ -127,7 +135,13 @@ async def check_store(settings: Settings) -> Finding:
 
 
 async def check_slack(settings: Settings) -> list[Finding]:
-    """The Slack settings, then what Slack says of the tokens, scopes and user groups."""
+    """The Slack settings, then what Slack says of the tokens, scopes and user groups.
+
+    A token whose setting has a problem is not sent to Slack."""
+    if not settings.slack_configured:
+        return [skip("Slack", "not configured yet. To serve Slack, add SLACK_BOT_TOKEN, "
+                              "SLACK_APP_TOKEN (Socket Mode) and SETCOVER_ALLOWED_USERS (your "
+                              "member id): the README's quick start, steps 2 and 4")]
     problems = settings.slack_problems()
     findings = [fail("Slack", f"{name}: {why}") for name, why in problems.items()]
     if settings.slack_bot_token is None or "SLACK_BOT_TOKEN" in problems:
@@ -137,7 +151,7 @@ async def check_slack(settings: Settings) -> list[Finding]:
         timeout=10,
     )
     try:
-        findings.extend(await _ask_slack(settings, client))
+        findings.extend(await _ask_slack(settings, client, problems))
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         findings.append(fail("Slack", f"cannot reach {settings.slack_api_url} "
                                       f"({type(exc).__name__}: {exc}); check SLACK_API_URL "
@@ -145,7 +159,9 @@ async def check_slack(settings: Settings) -> list[Finding]:
     return findings
 
 
-async def _ask_slack(settings: Settings, client: AsyncWebClient) -> list[Finding]:
+async def _ask_slack(
+    settings: Settings, client: AsyncWebClient, problems: dict[str, str]
+) -> list[Finding]:
     try:
         me = await client.auth_test()
     except SlackApiError as exc:
@@ -155,11 +171,14 @@ async def _ask_slack(settings: Settings, client: AsyncWebClient) -> list[Finding
                             f"({me.get('user_id')})")]
     findings.extend(_scopes(me.headers.get("x-oauth-scopes")))
     if settings.slack_app_token is not None:
-        findings.append(await _app_token(client, settings.slack_app_token.get_secret_value()))
+        if "SLACK_APP_TOKEN" not in problems:
+            findings.append(
+                await _app_token(client, settings.slack_app_token.get_secret_value()))
     elif settings.slack_signing_secret is not None:
         findings.append(ok("Slack", "HTTP mode: the signing secret is checked on Slack's first "
                                     "request (a wrong one is answered 401 and logged)"))
-    findings.extend([finding async for finding in _usergroups(settings, client)])
+    if "SETCOVER_ALLOWED_USERGROUPS" not in problems:
+        findings.extend([finding async for finding in _usergroups(settings, client)])
     policy = Policy.from_settings(settings, None)
     who = policy.describe()
     findings.append(ok("who", who) if policy.has_who_rules or policy.has_where_rules

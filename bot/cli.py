@@ -77,6 +77,19 @@ exit status:
      error code and request id are printed)
   2  bad arguments or settings (every bad variable is named at once)
   3  VOD did not confirm a change: it may be live; running the command again is safe"""
+_VOD_REFUSED = ("VOD refused or could not be reached (the reason, VOD's error code and "
+                "request id are printed)")
+_STORE_REFUSED = "the audit store could not be used (the reason is printed)"
+
+
+def exit_help(refused: str, *, done: str = "done", bad: str = "bad arguments or settings "
+              "(every bad variable is named at once)", unknown: bool = False) -> str:
+    """The `exit status:` part of one subcommand's --help: only the codes it returns."""
+    lines = [f"  {EXIT_OK}  {done}", f"  {EXIT_REFUSED}  {refused}", f"  {EXIT_USAGE}  {bad}"]
+    if unknown:
+        lines.append(f"  {EXIT_UNKNOWN}  VOD did not confirm the change: it may be live; "
+                     "running the command again is safe")
+    return "exit status:\n" + "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,8 @@ class Subcommand:
     run: Runner
     summary: str
     description: str
+    exit_help: str
     arguments: Callable[[argparse.ArgumentParser], object] = lambda parser: None
-    exit_help: str = EXIT_HELP
     reads_settings: bool = True
 
 
@@ -327,10 +340,11 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     match outcome:
         case Undone():
-            print(f"Change {args.change_id} undone (change {outcome.changed.change_id}): the "
-                  f"cover of {outcome.changed.asset_title} ({outcome.changed.asset_id}) is "
-                  f"{outcome.changed.snapshot_url} again.")
-            _report_cdn(outcome.changed)
+            changed = outcome.changed
+            print(f"changed: change {changed.change_id} undid change {args.change_id}: the "
+                  f"cover of {changed.asset_title} ({changed.asset_id}) is "
+                  f"{changed.snapshot_url} again.{_undo_hint(changed)}")
+            _report_cdn(changed)
             return EXIT_OK
         case NotUndoable():
             print(f"error: change {args.change_id} cannot be undone: {outcome.reason}",
@@ -374,7 +388,8 @@ def _check(args: argparse.Namespace) -> int:
     # right, whatever Slack lacks is reported among the findings.
     settings, problems = read_settings(_env_file=_env_file(args))
     if problems:
-        raise ConfigError(problems | settings.slack_problems())
+        raise ConfigError(
+            problems | (settings.slack_problems() if settings.slack_configured else {}))
     _configure_logging(settings, terminal=True)
     findings = asyncio.run(run_check(settings))
     for finding in findings:
@@ -399,8 +414,9 @@ async def _search(settings: Settings, args: argparse.Namespace) -> int:
 def _report(outcome: Outcome) -> int:
     match outcome:
         case Changed():
-            print(f"Cover of {outcome.asset_title} ({outcome.asset_id}) set to "
-                  f"{outcome.snapshot_url}. VOD takes 3 to 5 minutes to show it everywhere.")
+            print(f"changed: change {outcome.change_id}: the cover of {outcome.asset_title} "
+                  f"({outcome.asset_id}) is now {outcome.snapshot_url}. VOD takes 3 to 5 "
+                  f"minutes to show it everywhere.{_undo_hint(outcome)}")
             _report_cdn(outcome)
             return EXIT_OK
         case Failed():
@@ -417,6 +433,10 @@ def _report(outcome: Outcome) -> int:
         case Denied() | NotRecorded():
             print(f"error: {outcome.reason}", file=sys.stderr)
     return EXIT_REFUSED
+
+
+def _undo_hint(changed: Changed) -> str:
+    return f" To undo: setcover-bot undo {changed.change_id}" if changed.change_id else ""
 
 
 def _report_cdn(changed: Changed) -> None:
@@ -484,8 +504,8 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"the port on 127.0.0.1 to serve on (default {DEFAULT_PORT})")
     parser.add_argument("--write", metavar="FILE", type=Path, default=Path("demo.env"),
-                        help="where to write the settings, unless it exists "
-                             "(default demo.env)")
+                        help="where to write the settings (default demo.env); in an existing "
+                             "file only the stand-in's own lines are rewritten")
 
 
 def _demo_vod(args: argparse.Namespace) -> int:
@@ -511,50 +531,62 @@ COMMANDS: dict[str, Subcommand] = {
         "Run the Slack app: in Socket Mode when SLACK_APP_TOKEN is set, else over HTTP on "
         "$PORT (POST /slack/events, GET /healthz, GET /readyz). Needs the Slack settings "
         "as well as VOD's; stops cleanly on SIGTERM or Ctrl-C.",
+        exit_help(_STORE_REFUSED, done="stopped with SIGTERM or Ctrl-C"),
     ),
     "check": Subcommand(
         _check, "try Slack, VOD and the audit store with these settings",
         "Try every part with these settings, changing nothing: Slack's auth.test with the "
         "bot token (workspace, bot user, missing scopes), the app token (Socket Mode), the "
-        "allowed user groups, one read-only VOD call, the audit store. One line a part.",
-        exit_help="exit status:\n  0  every part works\n  1  a part failed (its line says "
-                  "FAIL, and what to check)\n  2  bad settings (every bad variable is named)",
+        "allowed user groups, one read-only VOD call, the audit store. One line a part: "
+        "ok, FAIL with what to check, or skip for a part not configured yet.",
+        exit_help("a part failed (its line says FAIL, and what to check)",
+                  done="every part configured works (a part not configured yet says skip)",
+                  bad="bad settings (every bad variable is named at once)"),
     ),
     "search": Subcommand(
         _with_settings(_search), "find videos by title: their asset ids",
         "Search the VOD library by title or description and print up to ten matches, "
-        "one a line: asset id, title.", _words,
+        "one a line: asset id, title.", exit_help(_VOD_REFUSED), _words,
     ),
     "snapshots": Subcommand(
         _with_settings(_snapshots), "show an asset's title, current cover and snapshots",
         "Print a video's title, asset id and current cover, then each snapshot in offset "
         "order: its number (as on the picker's buttons), kind, time, `current` for the "
         "cover, and its URL (what `set-cover` takes). With --scores, also each snapshot's "
-        "score, the suggested ones starred.", _snapshots_arguments,
+        "score, the suggested ones starred.", exit_help(_VOD_REFUSED), _snapshots_arguments,
     ),
     "set-cover": Subcommand(
         _with_settings(_set_cover), "set a snapshot as its video's cover",
-        "Set the snapshot at URL as its video's cover. Recorded in the audit store with "
-        "source `cli` and your login name; the Slack policy (SETCOVER_ALLOWED_*) does not "
-        "apply to a terminal.", _snapshot_url,
+        "Set the snapshot at URL as its video's cover and print the change id (what `undo` "
+        "takes). Recorded in the audit store with source `cli` and your login name; the "
+        "Slack policy (SETCOVER_ALLOWED_*) does not apply to a terminal.",
+        exit_help("VOD or the audit store refused or could not be reached, or another "
+                  "change of the video is under way (the reason is printed)", unknown=True),
+        _snapshot_url,
     ),
     "capture": Subcommand(
         _with_settings(_capture), "new snapshots of a video at chosen times",
         "Ask VOD for snapshots of a video at the times given, wait for them (bounded) and "
         "print each new one: offset and URL, ready for `set-cover`. Recorded in the audit "
-        "store with source `cli`.", _capture_arguments,
+        "store with source `cli`.",
+        exit_help("VOD or the audit store refused, the snapshot task failed, or it had not "
+                  "finished in time (the reason is printed)"),
+        _capture_arguments,
     ),
     "undo": Subcommand(
         _with_settings(_undo), "put back the cover a video had before a change",
         "Undo change CHANGE_ID: set again the snapshot of the video's previous succeeded "
         "change, or the cover VOD reported before it when that is still one of its "
         "snapshots. Recorded with source `undo`, linked to the change; once per change.",
+        exit_help("the change cannot be undone, or VOD or the audit store refused or could "
+                  "not be reached (the reason is printed)", unknown=True),
         _change_id,
     ),
     "history": Subcommand(
         _with_settings(_history), "the last cover changes of a video",
         "Print the last 10 recorded cover changes of a video, newest first: change id, "
-        "when, outcome (and VOD's error code), who, from where, which snapshot.", _asset_id,
+        "when, outcome (and VOD's error code), who, from where, which snapshot.",
+        exit_help(_STORE_REFUSED), _asset_id,
     ),
     "demo-vod": Subcommand(
         _demo_vod, "a local VOD stand-in with sample videos, to try the bot",
@@ -562,8 +594,9 @@ COMMANDS: dict[str, Subcommand] = {
         "fake VOD: it checks AK/SK signatures like the cloud), write the settings that reach "
         "it to FILE, and serve until Ctrl-C. Every other command then works against it with "
         "--env-file FILE; add Slack tokens to FILE to try Socket Mode. Needs no settings.",
+        exit_help("the port is taken, or FILE cannot be written",
+                  done="stopped with Ctrl-C or SIGTERM", bad="bad arguments"),
         _demo_arguments,
-        exit_help="exit status:\n  0  stopped with Ctrl-C or SIGTERM\n  1  the port is taken",
         reads_settings=False,
     ),
 }

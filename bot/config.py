@@ -55,6 +55,16 @@ EXAMPLE_VALUES: dict[str, tuple[str, str]] = {
                                   "channel's details)"),
     "SETCOVER_ALLOWED_TEAMS": ("T0123ABCD", "your workspace id (T…)"),
 }
+#: What a Slack id looks like, by the setting that lists them (in Slack, a member id is
+#: `U…`, or `W…` in Enterprise Grid; a user group `S…`; a channel `C…` or, private, `G…`).
+_SLACK_ID_PREFIXES = {
+    "SETCOVER_ALLOWED_USERS": ("UW", "a member id (U…): in Slack, the person's profile → ⋮ → "
+                                     "Copy member ID"),
+    "SETCOVER_ALLOWED_USERGROUPS": ("S", "a user group id (S…)"),
+    "SETCOVER_ALLOWED_CHANNELS": ("CG", "a channel id (C… or G…, at the bottom of the "
+                                        "channel's details)"),
+    "SETCOVER_ALLOWED_TEAMS": ("TE", "a workspace id (T…)"),
+}
 _SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                     "SETCOVER_ALLOWED_USERS", "SETCOVER_ALLOWED_USERGROUPS",
                     "SETCOVER_ALLOWED_CHANNELS", "SETCOVER_ALLOWED_TEAMS")
@@ -208,6 +218,11 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def slack_configured(self) -> bool:
+        """Whether any Slack credential is set: until then `check` skips Slack."""
+        return self._any_set(("slack_bot_token", "slack_app_token", "slack_signing_secret"))
+
     def vod_problems(self) -> dict[str, str]:
         """What keeps the VOD part from working, by environment variable."""
         problems: dict[str, str] = {}
@@ -253,6 +268,8 @@ class Settings(BaseSettings):
                 )
         if not self.vod_snapshot_hosts:
             problems["VOD_SNAPSHOT_HOSTS"] = "at least one host pattern is required"
+        problems |= self._pasted_badly(
+            ("vod_ak", "vod_sk", "vod_security_token", "vod_auth_token"))
         return problems | self._example_values(
             name for name in EXAMPLE_VALUES if name not in _SLACK_VARIABLES
         )
@@ -277,7 +294,23 @@ class Settings(BaseSettings):
             problem = _url_problem(self.slack_api_url)
             if problem:
                 problems["SLACK_API_URL"] = problem
+        problems |= self._pasted_badly(
+            ("slack_bot_token", "slack_app_token", "slack_signing_secret"))
+        for name, (prefixes, what) in _SLACK_ID_PREFIXES.items():
+            bad = [item for item in getattr(self, name.lower()) if not _is_slack_id(item, prefixes)]
+            if bad:
+                problems[name] = f"{', '.join(map(repr, bad))} is not {what}"
         return problems | self._example_values(_SLACK_VARIABLES)
+
+    def _pasted_badly(self, names: Iterable[str]) -> dict[str, str]:
+        """Secrets with a space or line break inside: a copy that went wrong, refused here
+        rather than sent to Slack or VOD (the value itself is never shown)."""
+        return {
+            name.upper(): "contains a space or line break: copy it again, in one piece"
+            for name in names
+            if (value := getattr(self, name)) is not None
+            and any(ch.isspace() for ch in value.get_secret_value().strip())
+        }
 
     def _any_set(self, names: tuple[str, ...]) -> bool:
         return any(getattr(self, name) is not None for name in names)
@@ -346,6 +379,10 @@ def _url_problem(value: str) -> str | None:
         return None
     return (f"expected an https:// URL (http:// only for a stand-in on 127.0.0.1 or "
             f"localhost), got {value[:80]!r}")
+
+
+def _is_slack_id(value: str, prefixes: str) -> bool:
+    return len(value) > 1 and value[0] in prefixes and value.isalnum() and value.isupper()
 
 
 def _is_token(value: str) -> bool:

@@ -92,7 +92,9 @@ def test_set_cover_changes_it_in_vod_and_records_it(
     result = run_cli("set-cover", url, env=env, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert "Launch keynote" in result.stdout and "3 to 5 minutes" in result.stdout
+    assert result.stdout.startswith(f"changed: change 1: the cover of Launch keynote ({KEYNOTE}) "
+                                    f"is now {url}. VOD takes 3 to 5 minutes")
+    assert result.stdout.rstrip().endswith("To undo: setcover-bot undo 1")
     assert [(c.asset_id, c.thumbnail_url) for c in fake_vod.cover_changes] == [(KEYNOTE, url)]
     [put] = fake_vod.requests_to("/asset/cover")
     assert put.method == "PUT" and put.json == {"thumbnailUrl": url}
@@ -186,6 +188,10 @@ def lines_of(result: subprocess.CompletedProcess[str]) -> list[str]:
     return result.stdout.splitlines()
 
 
+def failures_of(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in lines_of(result) if line.startswith("FAIL")]
+
+
 def test_check_says_what_slack_vod_and_the_store_answered(
     fake_vod: FakeVod, fake_slack: FakeSlack, env: dict[str, str],
     slack_env: dict[str, str], tmp_path: Path,
@@ -220,8 +226,7 @@ def test_check_names_the_scopes_the_bot_lacks(
     result = run_cli("check", env=env | slack_env, cwd=tmp_path)
 
     assert result.returncode == 1
-    failures = [line for line in lines_of(result) if line.startswith("FAIL")]
-    assert failures == [
+    assert failures_of(result) == [
         "FAIL  Slack: the bot lacks the scope(s) usergroups:read: add them under OAuth & "
         "Permissions → Scopes (as in manifest.yaml), then reinstall the app",
         "FAIL  Slack: user group S0EDITORS cannot be read (missing_scope): check "
@@ -261,7 +266,7 @@ def test_check_says_which_token_slack_refused_without_showing_it(
     result = run_cli("check", env=env | slack_env, cwd=tmp_path)
 
     assert result.returncode == 1
-    assert [line for line in lines_of(result) if line.startswith("FAIL")] == [
+    assert failures_of(result) == [
         expected + (" (an app-level token with connections:write; Socket Mode on)"
                     if refused == "app_token_error" else "")
     ]
@@ -269,27 +274,72 @@ def test_check_says_which_token_slack_refused_without_showing_it(
     assert APP_TOKEN not in result.stdout + result.stderr
 
 
-def test_check_without_slack_settings_still_checks_vod_and_the_store(
+def test_check_without_slack_settings_skips_slack_and_says_what_to_add(
     fake_vod: FakeVod, fake_slack: FakeSlack, env: dict[str, str], tmp_path: Path
 ) -> None:
+    """The demo path: VOD and the store work, no Slack app yet. Not a failure."""
     result = run_cli("check", env=env, cwd=tmp_path)
 
-    assert result.returncode == 1
+    assert result.returncode == 0, result.stdout + result.stderr
     lines = lines_of(result)
     assert [line.split(":")[0] for line in lines] == [
-        "ok    settings", "ok    VOD", "ok    audit store", "FAIL  Slack", "FAIL  Slack",
+        "ok    settings", "ok    VOD", "ok    audit store", "skip  Slack",
     ]
-    assert "SLACK_BOT_TOKEN: required" in lines[3] and "SLACK_SIGNING_SECRET" in lines[4]
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SETCOVER_ALLOWED_USERS"):
+        assert name in lines[3]
     assert fake_slack.calls == []
 
 
-def test_check_with_bad_settings_names_every_variable_vod_and_slack(tmp_path: Path) -> None:
-    result = run_cli("check", env={}, cwd=tmp_path)
+def test_check_refuses_badly_pasted_values_without_sending_them(
+    fake_vod: FakeVod, fake_slack: FakeSlack, env: dict[str, str], slack_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """A token with a space and `me` for a member id fail before any call that would use
+    them; the value itself is never printed."""
+    spaced = APP_TOKEN[:12] + " " + APP_TOKEN[12:]
+    result = run_cli("check", env=env | slack_env | {
+        "SLACK_APP_TOKEN": spaced, "SETCOVER_ALLOWED_USERS": "me,U0ME"}, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert failures_of(result) == [
+        "FAIL  Slack: SLACK_APP_TOKEN: contains a space or line break: copy it again, in one "
+        "piece",
+        "FAIL  Slack: SETCOVER_ALLOWED_USERS: 'me' is not a member id (U…): in Slack, the "
+        "person's profile → ⋮ → Copy member ID",
+    ]
+    assert fake_slack.api_calls("apps.connections.open") == []
+    assert spaced not in result.stdout + result.stderr
+
+
+def test_serve_refuses_badly_pasted_values_before_any_call(
+    fake_vod: FakeVod, fake_slack: FakeSlack, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("serve", env=env | {
+        "SLACK_BOT_TOKEN": "xoxb-1 2", "SLACK_APP_TOKEN": APP_TOKEN, "VOD_SK": "s k",
+        "SETCOVER_ALLOWED_USERS": "me"}, cwd=tmp_path)
+
+    assert result.returncode == 2
+    for name in ("SLACK_BOT_TOKEN", "VOD_SK", "SETCOVER_ALLOWED_USERS"):
+        assert f"  {name}: " in result.stderr
+    assert "xoxb-1 2" not in result.stderr
+    assert fake_slack.calls == [] and fake_vod.requests == []
+
+
+def test_check_with_bad_settings_names_every_variable(tmp_path: Path) -> None:
+    result = run_cli("check", env={"SLACK_BOT_TOKEN": "xoxp-1"}, cwd=tmp_path)
 
     assert result.returncode == 2 and result.stdout == ""
     named = [line.split(":")[0].strip() for line in result.stderr.splitlines()[1:-1]]
     assert named == ["VOD_ENDPOINT", "VOD_PROJECT_ID", "VOD_AK", "SLACK_BOT_TOKEN",
                      "SLACK_SIGNING_SECRET"]
+
+
+def test_check_with_bad_vod_settings_and_no_slack_names_only_vod(tmp_path: Path) -> None:
+    result = run_cli("check", env={}, cwd=tmp_path)
+
+    assert result.returncode == 2
+    named = [line.split(":")[0].strip() for line in result.stderr.splitlines()[1:-1]]
+    assert named == ["VOD_ENDPOINT", "VOD_PROJECT_ID", "VOD_AK"]
 
 
 def test_check_says_a_wrong_project_is_the_setting_to_look_at(
@@ -408,6 +458,21 @@ def test_each_command_explains_itself_settings_and_exit_codes(
     assert "exit status: 0" in text and " 1 " in text and " 2 " in text
     for argument in re.findall(r"^  ([A-Z_]+)\s", out, re.MULTILINE):
         assert re.search(rf"^  {argument}\s+\S", out, re.MULTILINE), argument
+
+
+@pytest.mark.parametrize(("command", "codes"), [
+    ("serve", "012"), ("check", "012"), ("search", "012"), ("snapshots", "012"),
+    ("set-cover", "0123"), ("capture", "012"), ("undo", "0123"), ("history", "012"),
+    ("demo-vod", "012"),
+])
+def test_each_commands_help_lists_only_the_exit_codes_it_returns(
+    command: str, codes: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+
+    exit_status = capsys.readouterr().out.split("exit status:")[1]
+    assert "".join(re.findall(r"^  (\d)  \S", exit_status, re.MULTILINE)) == codes
 
 
 def test_env_file_option_reads_another_file(

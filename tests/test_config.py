@@ -234,3 +234,28 @@ def test_an_unsupported_database_url_is_named_with_the_accepted_forms() -> None:
                       database_url="mysql://admin:hunter2@db/covers")
     assert "postgresql://" in caught.value.problems["DATABASE_URL"]
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_password_may_hold_a_space(env) -> None:
+    env(**BASE, **(IAM | {"IAM_PASSWORD": "correct horse battery"}))
+    assert load_settings().iam_password is not None
+
+
+def test_a_key_with_a_space_is_a_copy_gone_wrong(env) -> None:
+    env(**BASE, VOD_AK="AK EXAMPLE", VOD_SK="sk")
+    assert problems() == {"VOD_AK": "contains a space or line break: copy it again, in one piece"}
+
+
+@pytest.mark.parametrize(("name", "value", "kind"), [
+    ("SETCOVER_ALLOWED_USERS", "U0ME,me", "'me' is not a member id (U…)"),
+    ("SETCOVER_ALLOWED_USERGROUPS", "editors", "'editors' is not a user group id (S…)"),
+    ("SETCOVER_ALLOWED_CHANNELS", "#covers", "'#covers' is not a channel id (C… or G…"),
+    ("SETCOVER_ALLOWED_TEAMS", "u0me", "'u0me' is not a workspace id (T…)"),
+])
+def test_an_allowed_entry_that_is_not_a_slack_id_of_its_kind_is_refused(
+    env, name: str, value: str, kind: str
+) -> None:
+    env(**BASE, **AKSK, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", **{name: value})
+    with pytest.raises(ConfigError) as raised:
+        load_settings(serving=True)
+    assert raised.value.problems[name].startswith(kind)

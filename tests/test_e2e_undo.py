@@ -115,7 +115,8 @@ def test_cli_undo_by_change_id(tmp_path: Path, fake_vod: FakeVod) -> None:
 
     undone = run_cli("undo", "2", env=env, cwd=tmp_path)
     assert undone.returncode == 0, undone.stderr
-    assert "Change 2 undone (change 3)" in undone.stdout and FIRST in undone.stdout
+    assert undone.stdout.startswith("changed: change 3 undid change 2: the cover of ")
+    assert FIRST in undone.stdout and "To undo: setcover-bot undo 3" in undone.stdout
     assert fake_vod.assets[KEYNOTE].cover_url == FIRST
 
     again = run_cli("undo", "2", env=env, cwd=tmp_path)

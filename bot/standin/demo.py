@@ -13,8 +13,12 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from bot.config import LOOPBACK_HOSTS
 
 if TYPE_CHECKING:
     from bot.standin.vod import FakeVod
@@ -40,12 +44,57 @@ def settings_text(fake: FakeVod) -> str:
     )
 
 
+def write_settings(env_file: Path, fake: FakeVod) -> str:
+    """Write the settings that reach `fake`; in an existing file, only the stand-in's own
+    lines are rewritten (a new port, say), and what the user added (Slack tokens, another
+    DATABASE_URL) stays. Returns what was done, for the banner."""
+    fresh = settings_text(fake)
+    if not env_file.exists():
+        env_file.write_text(fresh)
+        return f"settings written to {env_file}"
+    ours = dict(_assignments(fresh.splitlines()))
+    ours.pop("DATABASE_URL")  # the audit store is the user's to move
+    lines = env_file.read_text().splitlines()
+    current = dict(_assignments(lines))
+    if all(current.get(name) == value for name, value in ours.items()):
+        return f"{env_file} kept (already up to date)"
+    rewritten = [f"{name}={ours[name]}" if name in ours else line
+                 for line, name in ((line, line.partition("=")[0].strip()) for line in lines)]
+    added = [f"{name}={value}" for name, value in ours.items() if name not in current]
+    env_file.write_text("\n".join(rewritten + added) + "\n")
+    return f"{env_file} updated (the stand-in's lines; the rest kept)"
+
+
+def _assignments(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    for line in lines:
+        name, equals, value = line.partition("=")
+        if equals and not name.lstrip().startswith("#"):
+            yield name.strip(), value.strip()
+
+
+def _foreign_endpoint(env_file: Path) -> str | None:
+    """The VOD_ENDPOINT of an existing `env_file` when it is not a stand-in on this
+    machine (a real account's settings must not be overwritten), else None."""
+    if not env_file.is_file():
+        return None
+    endpoint = dict(_assignments(env_file.read_text().splitlines())).get("VOD_ENDPOINT")
+    if endpoint is None or urlsplit(endpoint).hostname in LOOPBACK_HOSTS:
+        return None
+    return endpoint
+
+
 def run(port: int, env_file: Path) -> int:
     """Serve until Ctrl-C or SIGTERM; 0 when stopped so."""
     from bot.standin.vod import FakeVod  # aiohttp's server: only when serving
 
     stop = threading.Event()  # set by SIGTERM; handled before "ready" is printed
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    foreign = _foreign_endpoint(env_file)
+    if foreign is not None:
+        print(f"error: {env_file} points at {foreign}, not at a stand-in on this machine, so "
+              f"it is left alone. Write the stand-in's settings elsewhere (--write "
+              f"demo-vod.env), or move {env_file} away.")
+        return 1
     fake = FakeVod(port=port)
     for asset_id, title in SAMPLES.items():
         fake.add_asset(asset_id, title)
@@ -55,13 +104,9 @@ def run(port: int, env_file: Path) -> int:
         print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
               "pick another port with --port")
         return 1
-    if env_file.exists():
-        kept = f"{env_file} exists and is kept (delete it to write it anew)"
-    else:
-        env_file.write_text(settings_text(fake))
-        kept = f"settings written to {env_file}"
+    written = write_settings(env_file, fake)
     count = len(fake.assets)
-    print(f"Local VOD stand-in on {fake.url} with {count} sample videos; {kept}:\n")
+    print(f"Local VOD stand-in on {fake.url} with {count} sample videos; {written}:\n")
     print("\n".join(f"  {line}" for line in settings_text(fake).splitlines()
                     if not line.startswith("#")))
     me = _this_program()
