@@ -49,9 +49,9 @@ from bot.covers import (
     Outcome,
     Undone,
     Unknown,
-    open_services,
 )
 from bot.logs import configure_logging
+from bot.services import open_services
 from bot.sheet import Frame, FrameScore, SheetMaker, suggest
 from bot.standin.demo import DEFAULT_PORT
 from bot.store import AuditStore, ChangeRecord, Source, Status, StoreUnavailable

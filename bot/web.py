@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.config import Settings
-from bot.covers import open_services, stale_after
+from bot.services import open_services, stale_after
 from bot.slack.app import build_app, open_web_client
 from bot.slack.followups import FollowUps
 from bot.slack.request import Refused, SignedBody, SlackRequest

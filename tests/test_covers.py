@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.covers import Actor, Changed, CoverRequest, Denied, open_services
+from bot.covers import Actor, Changed, CoverRequest, Denied
+from bot.services import open_services
 from bot.store import Source, Status
 from tests.fakes.vod_server import FakeVod, snapshot_url
 

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.config import Settings
-from bot.covers import Services
+from bot.services import Services
 from bot.slack import actions, blocks, commands, tracing
 from bot.slack.delivery import retry_handlers
 from bot.slack.errors import describe_error

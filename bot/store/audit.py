@@ -55,7 +55,7 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant: every process migrating the same PostgreSQL database takes this lock.
 MIGRATION_LOCK_ID = 0x5E7C0FE5
-#: For callers that know no VOD time bound; the bot passes its own (`bot.covers`).
+#: For callers that know no VOD time bound; the bot passes its own (`bot.services`).
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 INTERRUPTED = "INTERRUPTED"
 INTERRUPTED_MSG = (

@@ -1,0 +1,134 @@
+"""New snapshots at chosen times: start VOD's snapshot task, follow it, record how it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.covers.outcomes import (
+    Actor,
+    BadTimes,
+    Captured,
+    CaptureFailed,
+    CaptureOutcome,
+    CaptureTimedOut,
+    Failed,
+    NotRecorded,
+)
+from bot.store import AuditStore, CaptureAttempt, CaptureStatus, Source, StoreUnavailable
+from bot.timecodes import TimecodeError, check_within
+from bot.vod.client import VodClient
+from bot.vod.errors import VodError
+from bot.vod.models import Asset, ThumbnailStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaptureWait:
+    """How a snapshot task is followed: poll every `poll_s`, backing off, for `timeout_s`."""
+
+    timeout_s: float = 300.0
+    poll_s: float = 2.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.poll_s
+        while True:
+            yield delay
+            delay = min(delay * 1.5, self.poll_s * 10)
+
+
+@dataclass(frozen=True)
+class Captures:
+    """Runs a capture someone may make (the cover service authorizes first)."""
+
+    vod: VodClient
+    store: AuditStore
+    wait: CaptureWait
+
+    async def capture(
+        self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source
+    ) -> CaptureOutcome:
+        """Ask VOD for snapshots at `seconds` and follow the task until it ends.
+
+        Times past the video's end are refused before the task is started. VOD's request
+        errors become `Failed`; THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
+        """
+        try:
+            before = await self.vod.get_asset(asset_id)
+        except VodError as exc:
+            return Failed(asset_id, exc)
+        try:
+            check_within(seconds, before.duration)
+        except TimecodeError as exc:
+            return BadTimes(str(exc))
+        try:
+            capture_id = await self.store.begin_capture(CaptureAttempt(
+                team_id=actor.team_id, channel_id=actor.channel_id, user_id=actor.user_id,
+                asset_id=before.asset_id, seconds=tuple(seconds), source=source,
+            ))
+        except StoreUnavailable as exc:
+            log.error("capture refused, audit store unavailable: %s", exc)
+            return NotRecorded(str(exc))
+        request_id: str | None = None
+        try:
+            request_id = await self.vod.capture(asset_id, seconds)
+            log.info("capture %s of %s at %s by %s (%s) started [request id %s]", capture_id,
+                     asset_id, list(seconds), actor.user_id, source, request_id)
+            outcome = await self._follow(before)
+        except VodError as exc:
+            log.warning("capture %s of %s by %s failed: %s %s [request id %s]", capture_id,
+                        asset_id, actor.user_id, exc.code, exc.message, exc.request_id)
+            await self._finish(capture_id, CaptureStatus.FAILED, error_code=exc.code,
+                                       error_msg=exc.message,
+                                       request_id=exc.request_id or request_id)
+            return Failed(asset_id, exc)
+        match outcome:
+            case Captured():
+                await self._finish(capture_id, CaptureStatus.SUCCEEDED,
+                                           new_snapshots=len(outcome.new), request_id=request_id)
+            case CaptureFailed():
+                await self._finish(capture_id, CaptureStatus.FAILED,
+                                           error_code="THUMBNAIL_FAILED",
+                                           error_msg=outcome.reason, request_id=request_id)
+            case _:
+                await self._finish(capture_id, CaptureStatus.TIMED_OUT,
+                                           request_id=request_id)
+        return outcome
+
+    async def _finish(self, capture_id: int, status: CaptureStatus, **values: Any) -> None:
+        """Record how a capture ended; a failure to record is logged, VOD already acted."""
+        try:
+            await self.store.finish_capture(capture_id, status=status, **values)
+        except StoreUnavailable:
+            log.exception("could not record the outcome of capture %s (%s)", capture_id, status)
+
+    async def _follow(self, before: Asset) -> CaptureOutcome:
+        """Poll the asset until its snapshot task ends or the wait runs out."""
+        wait = self.wait
+        started = time.monotonic()
+        seen_running = False
+        status: str | None = before.thumbnail_status
+        for delay in wait.delays():
+            waited = time.monotonic() - started
+            if waited + delay > wait.timeout_s:
+                return CaptureTimedOut(before.asset_id, waited, status)
+            await asyncio.sleep(delay)
+            after = await self.vod.get_asset(before.asset_id)
+            status = after.thumbnail_status
+            new = [s for s in after.snapshots if s.url not in before.snapshot_urls]
+            if status == ThumbnailStatus.THUMBNAILING:
+                seen_running = True
+            elif status == ThumbnailStatus.FAILED and (
+                seen_running or before.thumbnail_status != ThumbnailStatus.FAILED
+            ):
+                return CaptureFailed(before.asset_id, after.exec_desc or "no reason given")
+            elif status == ThumbnailStatus.SUCCEEDED and (new or seen_running):
+                replaced = after.cover_url != before.cover_url
+                return Captured(after, new, cover_replaced=before.cover_url if replaced else None,
+                                replaced_by=after.cover_url if replaced else None)
+        raise AssertionError("unreachable: delays() never ends")
