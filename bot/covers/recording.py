@@ -14,7 +14,7 @@ from tenacity import (
 )
 
 from bot.store import AuditStore, Status, StoreUnavailable
-from bot.store.audit import INTERRUPTED, INTERRUPTED_MSG
+from bot.store.changes import INTERRUPTED, INTERRUPTED_MSG
 from bot.vod.errors import VodError
 from bot.vod.models import Asset
 

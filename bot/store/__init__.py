@@ -1,6 +1,7 @@
 """The audit store: every cover change on record, each one exactly once.
 
-See `bot.store.audit` for the guarantees and `bot.store.engine` for accepted URLs.
+See `bot.store.changes` for the exactly-once guarantees and `bot.store.engine` for accepted
+URLs.
 """
 
 from bot.store.audit import AuditStore
