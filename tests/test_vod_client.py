@@ -10,22 +10,20 @@ from typing import Any
 
 import pytest
 
-from bot.vod import (
+from bot.vod.auth import IamTokenAuth
+from bot.vod.client import RetryPolicy, VodClient, parse_asset
+from bot.vod.errors import (
     AssetNotFound,
     AuthenticationFailed,
     InvalidArgument,
     InvalidAssetId,
-    RetryPolicy,
     SnapshotUrlError,
     Throttled,
-    VodClient,
     VodConnectionError,
     VodOutcomeUnknown,
     VodStatusError,
     VodUnavailable,
 )
-from bot.vod.auth import IamTokenAuth
-from bot.vod.client import parse_asset
 from tests.fakes.vod_server import FakeVod, snapshot_url
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"

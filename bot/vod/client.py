@@ -37,7 +37,6 @@ from tenacity.stop import StopBaseT, stop_base
 from tenacity.wait import WaitBaseT
 
 from bot import metrics
-from bot.observe import MeasuredTransport
 from bot.text import shorten
 from bot.vod.auth import auth_from_settings
 from bot.vod.errors import (
@@ -48,6 +47,7 @@ from bot.vod.errors import (
     VodOutcomeUnknown,
     VodStatusError,
 )
+from bot.vod.measured import MeasuredTransport
 from bot.vod.models import Asset, AssetSummary, RefreshStatus, Snapshot, SnapshotKind
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
