@@ -43,6 +43,8 @@ ATTACKS: list[tuple[str, str, str]] = [
     ("uppercase-scheme", f"HTTPS://{HOST}{PATH}", "lowercase"),
     ("mixed-case-scheme", f"Https://{HOST}{PATH}", "lowercase"),
     ("http", f"http://{HOST}{PATH}", "https://"),
+    ("http-with-port", f"http://{HOST}:8080{PATH}", "https://"),
+    ("http-loopback-lookalike", f"http://127.0.0.1.{HOST}:8080{PATH}", "https://"),
     ("scheme-relative", f"//{HOST}{PATH}", "https://"),
     ("one-slash", f"https:/{HOST}{PATH}", "https://"),
     ("empty-userinfo", f"https://@{HOST}{PATH}", "user name"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.vod.errors import SnapshotUrlError
@@ -83,3 +85,46 @@ def test_host_patterns(host: str, allowed: bool) -> None:
 )
 def test_is_asset_id(text: str, ok: bool) -> None:
     assert is_asset_id(text) is ok
+
+
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", *HOSTS]
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    (f"http://127.0.0.1:8080{PATH}", f"http://127.0.0.1:8080{PATH}"),
+    (f"http://LocalHost:1{PATH}", f"http://localhost:1{PATH}"),
+    (f"http://localhost:65535{PATH}", f"http://localhost:65535{PATH}"),
+    (f"https://127.0.0.1:8443{PATH}", f"https://127.0.0.1:8443{PATH}"),
+    (f"http://127.0.0.1{PATH}", f"http://127.0.0.1{PATH}"),
+])
+def test_a_stand_in_on_this_machine_may_use_http_and_a_port(text: str, canonical: str) -> None:
+    ref = parse_snapshot_url(text, LOOPBACK_HOSTS)
+    assert (ref.canonical, ref.asset_id) == (canonical, ASSET)
+
+
+def test_the_port_tells_two_stand_ins_apart() -> None:
+    one, two = (parse_snapshot_url(f"http://127.0.0.1:{port}{PATH}", LOOPBACK_HOSTS)
+                for port in (8080, 8081))
+    assert one.canonical != two.canonical
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    (f"http://127.0.0.1:0{PATH}", "not a port number"),
+    (f"http://127.0.0.1:65536{PATH}", "not a port number"),
+    (f"http://127.0.0.1:08080{PATH}", "not a port number"),
+    (f"http://localhost:{PATH}", "not a port number"),
+    (f"http://localhost:80a{PATH}", "not a port number"),
+    (f"http://127.0.0.2:8080{PATH}", "https://"),  # loopback, but not a name we take
+    (f"http://{HOST}:8080{PATH}", "https://"),
+    (f"http://127.0.0.1:8080{PATH}?x=1", "query"),
+    (f"http://127.0.0.1:8080/shield/../asset/{ASSET}/snapshot/sample/0.jpg", "dot segment"),
+    (f"HTTP://127.0.0.1:8080{PATH}", "https://"),
+])
+def test_loopback_loosens_nothing_else(text: str, says: str) -> None:
+    with pytest.raises(SnapshotUrlError, match=re.escape(says)):
+        parse_snapshot_url(text, LOOPBACK_HOSTS)
+
+
+def test_loopback_hosts_must_still_be_configured() -> None:
+    with pytest.raises(SnapshotUrlError, match="not a snapshot host"):
+        parse_snapshot_url(f"http://127.0.0.1:8080{PATH}", HOSTS)

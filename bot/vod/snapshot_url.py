@@ -7,11 +7,12 @@ parse both sides of that comparison go through, and it is deliberately narrow:
     https://<allowed host>[:443]/<segment>/…/asset/<asset_id>/snapshot/<kind>/<file>.jpg
 
 lowercase `https`, a host of DNS labels matching `VOD_SNAPSHOT_HOSTS`, the default port
-only, no userinfo, path segments of letters, digits and `-._~` only (so no percent-
-encoding, no backslash, no dot segments, no empty segments), no query, no fragment, only
-printable ASCII, nothing after the file name, and at most `MAX_URL_LENGTH` characters. A
-browser, a CDN and VOD may each read anything looser differently; this parse has one
-reading. Each refusal says what was wrong and what to do.
+only (a stand-in on this machine, `127.0.0.1` or `localhost`, may be `http://` with a
+port, as `VOD_ENDPOINT` may), no userinfo, path segments of letters, digits and `-._~`
+only (so no percent-encoding, no backslash, no dot segments, no empty segments), no query,
+no fragment, only printable ASCII, nothing after the file name, and at most
+`MAX_URL_LENGTH` characters. A browser, a CDN and VOD may each read anything looser
+differently; this parse has one reading. Each refusal says what was wrong and what to do.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import NoReturn
 
+from bot.config import LOOPBACK_HOSTS
 from bot.text import visible
 from bot.vod.errors import SnapshotUrlError
 
@@ -31,6 +33,8 @@ from bot.vod.errors import SnapshotUrlError
 MAX_URL_LENGTH = 1024
 ASSET_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SCHEME = "https://"
+_LOOPBACK_SCHEME = "http://"
+_PORT = re.compile(r"[1-9][0-9]{0,4}")
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 _SNAPSHOT_PATH = re.compile(
@@ -86,7 +90,8 @@ def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
                     "URLs are printable ASCII with no spaces.")
     if "\\" in url:
         _refuse(f"`{shown}` contains a backslash, which browsers read as `/`.")
-    if not url.startswith(_SCHEME):
+    scheme = next((s for s in (_SCHEME, _LOOPBACK_SCHEME) if url.startswith(s)), None)
+    if scheme is None:
         if url[: len(_SCHEME)].lower() == _SCHEME:
             _refuse(f"`{shown}` must start with `https://` in lowercase.")
         _refuse(f"`{shown}` is not an https:// URL; snapshot URLs start with `https://`.")
@@ -94,7 +99,7 @@ def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
         _refuse(f"`{shown}` has a query (`?…`); snapshot URLs have none.")
     if "#" in url:
         _refuse(f"`{shown}` has a fragment (`#…`); snapshot URLs have none.")
-    authority, slash, path = url[len(_SCHEME):].partition("/")
+    authority, slash, path = url[len(scheme):].partition("/")
     path = slash + path
     if "@" in authority:
         _refuse(f"`{shown}` carries a user name (`…@`); snapshot URLs have none.")
@@ -104,7 +109,13 @@ def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
     host = host.lower()
     if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in host.split(".")):
         _refuse(f"`{shown}` does not have a host name made of DNS labels.")
-    if colon and port != "443":
+    loopback = host in LOOPBACK_HOSTS
+    if scheme == _LOOPBACK_SCHEME and not loopback:
+        _refuse(f"`{shown}` is not an https:// URL; snapshot URLs start with `https://` "
+                "(`http://` only on 127.0.0.1 or localhost).")
+    if loopback and colon and not (_PORT.fullmatch(port) and int(port) <= 65535):
+        _refuse(f"`{shown}` names port `{visible(port, 20)}`, which is not a port number.")
+    if not loopback and colon and port != "443":
         _refuse(f"`{shown}` names port `{visible(port, 20)}`; snapshot URLs use the "
                 "default https port.")
     if not host_allowed(host, allowed_hosts):
@@ -122,7 +133,9 @@ def parse_snapshot_url(text: str, allowed_hosts: Sequence[str]) -> SnapshotRef:
     if match is None:
         _refuse(f"`{shown}` is not a snapshot URL: expected {_SHAPE}, with nothing after the "
                 "file name.")
-    return SnapshotRef(url=url, canonical=f"{_SCHEME}{host}{path}",
+    # A stand-in's port tells one local server from another; elsewhere it is 443.
+    authority = f"{host}:{port}" if loopback and colon else host
+    return SnapshotRef(url=url, canonical=f"{scheme}{authority}{path}",
                        asset_id=match.group("asset_id"))
 
 
