@@ -4,7 +4,9 @@ Nothing here changes anything. Slack: `auth.test` with the bot token (which work
 bot user, and the scopes Slack says it granted, from the `x-oauth-scopes` header, against
 `BOT_SCOPES`), `apps.connections.open` with the app token in Socket Mode,
 `usergroups.users.list` for each allowed user group. VOD: one read-only call (the asset
-list), and when it fails, which setting or permission to look at. The audit store:
+list), and when it fails, which setting or permission to look at. With hotlink protection
+on (`VOD_URL_AUTH`), one snapshot URL of the first listed asset that has one, signed and
+fetched as the bot would, so a wrong algorithm, key or clock shows here. The audit store:
 reachable and migrated. Each finding is one line; any failure makes the exit status 1. A
 part not configured at all (no Slack credentials yet, as on the demo path) is `skip`, with
 what to add; values that cannot work (a token with a space, `me` for a member id) fail
@@ -18,12 +20,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
+import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import AuthMode, Settings
+from bot.config import AuthMode, Settings, UrlAuth
 from bot.policy import Policy
 from bot.store import AuditStore, StoreUnavailable
+from bot.text import shorten
 from bot.vod.client import VodClient
 from bot.vod.errors import (
     AuthenticationFailed,
@@ -32,6 +36,7 @@ from bot.vod.errors import (
     VodError,
     VodStatusError,
 )
+from bot.vod.url_auth import url_signer
 
 #: The bot scopes manifest.yaml asks for (tests/test_manifest.py keeps the two equal).
 BOT_SCOPES = ("commands", "files:write", "usergroups:read")
@@ -103,6 +108,43 @@ async def check_vod(settings: Settings) -> Finding:
                      f"{settings.vod_endpoint}, {total} asset(s) in project "
                      f"{settings.vod_project_id} (changing a cover also needs "
                      "vod:asset:update, which check cannot try without changing one)")
+
+
+async def check_url_auth(settings: Settings) -> Finding:
+    """Sign one snapshot URL (of the first listed asset with one) as `VOD_URL_AUTH` says,
+    and fetch it."""
+    async with VodClient.from_settings(settings) as vod:
+        try:
+            url = await _first_snapshot(vod)
+        except VodError as exc:
+            return fail("snapshots", vod_advice(exc, settings))
+    if url is None:
+        return ok("snapshots", "no listed asset has a snapshot yet, so signing could not be "
+                               "tried")
+    signed = url_signer(settings).sign(url)
+    async with httpx.AsyncClient(timeout=settings.vod_timeout_s) as http:
+        try:
+            status = (await http.get(signed)).status_code
+        except httpx.HTTPError as exc:
+            return fail("snapshots", f"cannot fetch {shorten(url, 160)} ({type(exc).__name__}): "
+                                     "check this machine's network")
+    how = f"signed with algorithm {settings.vod_url_auth}"
+    if status == 200:
+        return ok("snapshots", f"the CDN serves {shorten(url, 160)} {how}")
+    if status == 403:
+        return fail("snapshots", f"the CDN refused {shorten(url, 160)} {how} (403): check "
+                                 "VOD_URL_AUTH (the algorithm of the domain's Key anti-leech "
+                                 "setting in VOD's console), VOD_URL_AUTH_KEY (its key) and "
+                                 "this machine's clock")
+    return fail("snapshots", f"the CDN answered {status} for {shorten(url, 160)} {how}")
+
+
+async def _first_snapshot(vod: VodClient) -> str | None:
+    for summary in await vod.list_assets():
+        asset = await vod.get_asset(summary.asset_id)
+        if asset.snapshots:
+            return asset.snapshots[0].url
+    return None
 
 
 def vod_advice(error: VodError, settings: Settings) -> str:
@@ -238,7 +280,10 @@ async def run_check(settings: Settings) -> list[Finding]:
     """Every finding, in the order an operator fixes things: settings, VOD, store, Slack."""
     findings = [ok("settings", f"VOD {settings.vod_endpoint}, project "
                                f"{settings.vod_project_id}, auth {settings.auth_mode.value}")]
-    findings.append(await check_vod(settings))
+    vod = await check_vod(settings)
+    findings.append(vod)
+    if vod.verdict is Verdict.OK and settings.vod_url_auth is not UrlAuth.OFF:
+        findings.append(await check_url_auth(settings))
     findings.append(await check_store(settings))
     findings.extend(await check_slack(settings))
     return findings

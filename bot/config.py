@@ -95,6 +95,21 @@ class LogFormat(enum.StrEnum):
     JSON = "json"
 
 
+class UrlAuth(enum.StrEnum):
+    """The Key anti-leech algorithm of the VOD domain (`VOD_URL_AUTH`, see
+    `bot.vod.url_auth`); OFF: the CDN serves snapshots unsigned."""
+
+    OFF = ""
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+#: Algorithm D encrypts with AES-128, whose key is 16 bytes.
+D_KEY_LENGTH = 16
+
+
 class AuthMode(enum.StrEnum):
     AKSK = "aksk"
     IAM = "iam"
@@ -134,6 +149,10 @@ class Settings(BaseSettings):
     vod_max_retries: int = Field(default=3, ge=0, le=10)
     vod_retry_budget_s: float = Field(default=30.0, gt=0, le=600)
     vod_snapshot_hosts: CommaList = ["*.cdn-vod.huaweicloud.com"]
+    #: The snapshot domain's Key anti-leech algorithm and key (VOD console → Domains →
+    #: Configure → Hotlink protection): every picture the bot fetches or shows is signed.
+    vod_url_auth: UrlAuth = UrlAuth.OFF
+    vod_url_auth_key: SecretStr | None = None
     #: A snapshot task ("capture at 1:23") is followed this long, polled from every
     #: VOD_CAPTURE_POLL_S seconds, backing off to ten times that.
     vod_capture_timeout_s: float = Field(default=300.0, gt=0, le=3600)
@@ -181,6 +200,7 @@ class Settings(BaseSettings):
         "iam_username",
         "iam_password",
         "vod_auth_token",
+        "vod_url_auth_key",
         mode="before",
     )
     @classmethod
@@ -198,6 +218,11 @@ class Settings(BaseSettings):
                 "expected sqlite:///file.db or postgresql://user:password@host:5432/database"
             )
         return value
+
+    @field_validator("vod_url_auth", mode="before")
+    @classmethod
+    def _algorithm_letter(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -268,11 +293,27 @@ class Settings(BaseSettings):
                 )
         if not self.vod_snapshot_hosts:
             problems["VOD_SNAPSHOT_HOSTS"] = "at least one host pattern is required"
+        problems |= self._url_auth_problems()
         problems |= self._pasted_badly(
-            ("vod_ak", "vod_sk", "vod_security_token", "vod_auth_token"))
+            ("vod_ak", "vod_sk", "vod_security_token", "vod_auth_token", "vod_url_auth_key"))
         return problems | self._example_values(
             name for name in EXAMPLE_VALUES if name not in _SLACK_VARIABLES
         )
+
+    def _url_auth_problems(self) -> dict[str, str]:
+        key = self.vod_url_auth_key
+        if self.vod_url_auth is UrlAuth.OFF:
+            return {} if key is None else {"VOD_URL_AUTH_KEY": (
+                "only used with VOD_URL_AUTH (A, B, C or D, the domain's Key anti-leech "
+                "algorithm)")}
+        if key is None:
+            return {"VOD_URL_AUTH_KEY": f"required with VOD_URL_AUTH={self.vod_url_auth}: "
+                                        "the key of the domain's Key anti-leech setting"}
+        length = len(key.get_secret_value().encode())
+        if self.vod_url_auth is UrlAuth.D and length != D_KEY_LENGTH:
+            return {"VOD_URL_AUTH_KEY": f"algorithm D (AES-128) takes a key of exactly "
+                                        f"{D_KEY_LENGTH} characters, got {length}"}
+        return {}
 
     def slack_problems(self) -> dict[str, str]:
         """What keeps the Slack app from serving, by environment variable."""

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fakes.slack_server",
     "tests.fakes.vod_server",
     "tests.fakes.databases",
+    "tests.fakes.cdn_server",
 ]
 
 

@@ -109,7 +109,8 @@ class ServedBot:
         assert code in CLEAN_EXITS, output
         assert "Traceback" not in output, output
         for name in ("VOD_SK", "VOD_SECURITY_TOKEN", "VOD_AUTH_TOKEN", "IAM_PASSWORD",
-                     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+                     "VOD_URL_AUTH_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+                     "SLACK_APP_TOKEN"):
             secret = self.settings.get(name)
             assert not secret or secret not in output, f"{name} appears in the log"
 

@@ -19,7 +19,7 @@ from tests.slack_requests import SIGNING_SECRET, click_body, command_body, signa
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "VOD_SK",
-                "VOD_SECURITY_TOKEN", "VOD_AUTH_TOKEN", "IAM_PASSWORD")
+                "VOD_SECURITY_TOKEN", "VOD_AUTH_TOKEN", "IAM_PASSWORD", "VOD_URL_AUTH_KEY")
 DISTINCT = {"SLACK_BOT_TOKEN": "xoxb-9911-2277-distinctbottoken",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET}
 APP_TOKEN = "xapp-1-A0SETCOVER-8833-distinctapptoken"

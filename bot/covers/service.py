@@ -33,6 +33,7 @@ from bot.vod.client import VodClient
 from bot.vod.errors import SnapshotNotListed, SnapshotUrlError, VodError, VodOutcomeUnknown
 from bot.vod.models import Asset, AssetSummary
 from bot.vod.snapshot_url import SnapshotRef, parse_snapshot_url
+from bot.vod.url_auth import unsign
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,10 @@ class CoverService:
         for a text that is no snapshot URL, or one of another asset than the one asked for
         (nothing recorded: it names no asset of ours). A URL that parses but is not one of
         the snapshots VOD lists for the asset is a recorded `Failed` (`SnapshotNotListed`);
-        either way nothing is sent to VOD but reads.
+        either way nothing is sent to VOD but reads. A URL signed for hotlink protection
+        is taken without its signature (`bot.vod.url_auth.unsign`).
         """
-        ref = parse_snapshot_url(request.snapshot_url, self.snapshot_hosts)
+        ref = parse_snapshot_url(unsign(request.snapshot_url), self.snapshot_hosts)
         if request.asset_id is not None and request.asset_id != ref.asset_id:
             raise SnapshotUrlError(
                 f"That snapshot belongs to asset `{ref.asset_id}`, not to "

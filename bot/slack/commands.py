@@ -26,6 +26,7 @@ from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import search_words
 from bot.vod.errors import InvalidArgument, SnapshotUrlError
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
+from bot.vod.url_auth import unsign
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -101,7 +102,8 @@ def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
         if " " in url:
             return Invalid("Give the snapshot URL alone, with nothing after it.")
         try:
-            ref = parse_snapshot_url(url, snapshot_hosts)
+            # A signed URL (hotlink protection) names the same snapshot as the plain one.
+            ref = parse_snapshot_url(unsign(url), snapshot_hosts)
         except SnapshotUrlError as exc:
             return Invalid(f"{exc.message} {exc.explanation}")
         return SetFromUrl(url=ref.url, asset_id=ref.asset_id)

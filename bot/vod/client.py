@@ -243,9 +243,15 @@ class VodClient:
 
     async def search_assets(self, words: str) -> list[AssetSummary]:
         """Up to ten assets whose title, description or category matches `words`."""
-        words = search_words(words)
+        return await self._list_assets({"query_string": search_words(words)})
+
+    async def list_assets(self) -> list[AssetSummary]:
+        """The first ten assets VOD lists (`setcover-bot check` looks for a snapshot)."""
+        return await self._list_assets({})
+
+    async def _list_assets(self, query: dict[str, str]) -> list[AssetSummary]:
         response = await self._send(
-            "GET", "/asset/list", query={"query_string": words, "page": "0", "size": "10"}
+            "GET", "/asset/list", query=query | {"page": "0", "size": "10"}
         )
         return parse_asset_list(_json_object(response))
 

@@ -1,0 +1,98 @@
+"""Hotlink protection end to end: the installed `setcover-bot` with `VOD_URL_AUTH`, the fake
+VOD listing its snapshots on the fake CDN, which enforces the algorithm on its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import UrlAuth
+from bot.vod.url_auth import UrlSigner
+from tests.fakes.cdn_server import FakeCdn
+from tests.fakes.vod_server import FakeVod
+from tests.processes import StartBot, run_cli
+
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
+ALGORITHMS = ["A", "B", "C", "D"]
+
+
+def protected_env(fake_vod: FakeVod, fake_cdn: FakeCdn, algorithm: str) -> dict[str, str]:
+    key = fake_cdn.protect(algorithm)
+    fake_cdn.serve_assets(fake_vod)
+    return fake_vod.settings_env() | {"VOD_SNAPSHOT_HOSTS": "127.0.0.1",
+                                      "VOD_URL_AUTH": algorithm, "VOD_URL_AUTH_KEY": key}
+
+
+def forms_of(secret: str) -> set[str]:
+    return {secret, quote(secret, safe=""), json.dumps(secret)[1:-1]}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_check_fetches_a_signed_snapshot_and_names_the_key_when_refused(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, tmp_path: Path, algorithm: str
+) -> None:
+    env = protected_env(fake_vod, fake_cdn, algorithm) | {"LOG_LEVEL": "DEBUG"}
+
+    good = run_cli("check", env=env, cwd=tmp_path)
+    [line] = [line for line in good.stdout.splitlines() if "snapshots:" in line]
+    assert line.startswith("ok    snapshots: the CDN serves http://127.0.0.1:")
+    assert f"signed with algorithm {algorithm}" in line
+    assert fake_cdn.statuses() == [200]
+
+    wrong_key = "wrong-key-16char"
+    bad = run_cli("check", env=env | {"VOD_URL_AUTH_KEY": wrong_key}, cwd=tmp_path)
+    assert bad.returncode == 1
+    [line] = [line for line in bad.stdout.splitlines() if "snapshots:" in line]
+    assert line.startswith("FAIL  snapshots: the CDN refused")
+    assert "VOD_URL_AUTH " in line and "VOD_URL_AUTH_KEY" in line
+    assert fake_cdn.statuses() == [200, 403]
+    output = good.stdout + good.stderr + bad.stdout + bad.stderr
+    assert not any(form in output for key in (env["VOD_URL_AUTH_KEY"], wrong_key)
+                   for form in forms_of(key))
+
+
+def test_check_says_why_a_d_key_of_another_length_is_refused(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, tmp_path: Path
+) -> None:
+    env = protected_env(fake_vod, fake_cdn, "D") | {"VOD_URL_AUTH_KEY": "too-short"}
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "VOD_URL_AUTH_KEY: algorithm D (AES-128) takes a key of exactly 16" in result.stderr
+    assert "too-short" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_pasted_signed_url_sets_the_cover_to_the_plain_one(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, start_bot: StartBot, algorithm: str
+) -> None:
+    env = protected_env(fake_vod, fake_cdn, algorithm) | {"LOG_LEVEL": "DEBUG"}
+    bot = start_bot(**env)
+    plain = fake_vod.assets[KEYNOTE].snapshots["sample"][0][1]
+    pasted = UrlSigner(UrlAuth(algorithm), SecretStr(env["VOD_URL_AUTH_KEY"])).sign(plain)
+    assert pasted != plain
+
+    response, url = bot.command(f"<{pasted}>")
+
+    assert response.status_code == 200
+    (outcome,) = bot.posts(url)
+    assert outcome.body["response_type"] == "in_channel"
+    assert [(c.asset_id, c.thumbnail_url) for c in fake_vod.cover_changes] == [(KEYNOTE, plain)]
+    bot.finished("set_from_url")
+    assert not any(form in bot.output() for form in forms_of(env["VOD_URL_AUTH_KEY"]))
+
+
+def test_the_command_line_takes_a_signed_url_too(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, tmp_path: Path
+) -> None:
+    env = protected_env(fake_vod, fake_cdn, "C")
+    plain = fake_vod.assets[KEYNOTE].snapshots["dots"][0][1]
+    pasted = UrlSigner(UrlAuth.C, SecretStr(env["VOD_URL_AUTH_KEY"])).sign(plain)
+
+    result = run_cli("set-cover", pasted, env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [plain]
