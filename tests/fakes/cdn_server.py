@@ -95,10 +95,10 @@ class FakeCdn:
         self, vod: FakeVod, picture: Callable[[str], bytes] | None = None
     ) -> None:
         """Move every snapshot and cover `vod` lists onto this CDN, at the same paths, each
-        serving `picture(path)` (default: a few bytes naming it)."""
+        serving `picture(its URL before)` (default: a few bytes naming it)."""
         def moved(url: str) -> str:
             path = urlsplit(url).path
-            return self.put(path, picture(path) if picture else f"picture at {path}".encode())
+            return self.put(path, picture(url) if picture else f"picture at {path}".encode())
 
         with vod.lock:
             for asset in vod.assets.values():
