@@ -61,6 +61,7 @@ from bot.vod.client import VodClient
 from bot.vod.errors import InvalidArgument, VodError
 from bot.vod.models import Asset
 from bot.vod.snapshot_url import MAX_URL_LENGTH
+from bot.vod.url_auth import Sign, url_signer
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 Runner = Callable[[argparse.Namespace], int]
@@ -204,14 +205,16 @@ async def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
             asset = await vod.get_asset(args.asset_id)
         except VodError as exc:
             return _vod_failure(exc)
-        scores = await _scores(vod, asset) if args.scores and asset.snapshots else None
+        scores = (await _scores(vod, asset, url_signer(settings))
+                  if args.scores and asset.snapshots else None)
     print("\n".join(snapshot_table(asset, scores)))
     return EXIT_OK
 
 
-async def _scores(vod: VodClient, asset: Asset) -> list[FrameScore]:
-    """Each snapshot's score, as the picker's suggestion judges it (Pillow loads here)."""
-    maker = SheetMaker(vod.http, sign=lambda url: url)
+async def _scores(vod: VodClient, asset: Asset, sign: Sign) -> list[FrameScore]:
+    """Each snapshot's score, as the picker's suggestion judges it (Pillow loads here);
+    downloads signed as `VOD_URL_AUTH` says."""
+    maker = SheetMaker(vod.http, sign=sign)
     try:
         return await maker.score(frames_of(asset))
     finally:

@@ -16,6 +16,7 @@ from bot.policy import Policy
 from bot.sheet import SheetMaker
 from bot.store import AuditStore
 from bot.vod.client import VodClient
+from bot.vod.url_auth import UrlSigner, url_signer
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class Services:
     covers: CoverService
     #: The picker's contact sheets; downloads over the VOD client's HTTP client.
     sheet_maker: SheetMaker
+    #: Signs every snapshot or cover URL the bot fetches or shows (hotlink protection;
+    #: returns it unchanged when `VOD_URL_AUTH` is off). Never for what VOD is sent.
+    url_signer: UrlSigner
 
 
 #: Room for event-loop delays and clock differences between hosts sharing a database.
@@ -68,9 +72,11 @@ async def open_services(
                                      deadline_s=settings.vod_refresh_deadline_s)
             if settings.vod_refresh_cdn else None,
         )
-        sheet_maker = SheetMaker(vod.http, sign=lambda url: url)
+        signer = url_signer(settings)
+        sheet_maker = SheetMaker(vod.http, sign=signer)
         try:
-            yield Services(store=store, policy=policy, covers=covers, sheet_maker=sheet_maker)
+            yield Services(store=store, policy=policy, covers=covers, sheet_maker=sheet_maker,
+                           url_signer=signer)
         finally:
             sheet_maker.close()
             await covers.aclose()

@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from bot.config import UrlAuth
+from bot.sheet import Frame, SheetMaker, SheetUnavailable
+from bot.vod.client import VodClient
 from bot.vod.url_auth import UrlSigner
 from tests.fakes.cdn_server import FakeCdn
 from tests.fakes.vod_server import FakeVod
@@ -96,3 +99,51 @@ def test_the_command_line_takes_a_signed_url_too(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert [c.thumbnail_url for c in fake_vod.cover_changes] == [plain]
+
+
+REEL = "0c4f5e6d7a8b49c0a1b2c3d4e5f6a7b8"
+
+
+def reel_on_cdn(fake_vod: FakeVod, fake_cdn: FakeCdn, algorithm: str) -> str:
+    """The demo reel's frames served by the protected CDN; returns its key."""
+    fake_vod.add_reel(REEL, "Reel")
+    fake_cdn.serve_assets(fake_vod, picture=lambda url: httpx.get(url).content
+                          if url.startswith(fake_vod.url) else b"not a frame")
+    return fake_cdn.protect(algorithm)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+async def test_the_sheet_is_made_from_signed_downloads(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, algorithm: str
+) -> None:
+    key = reel_on_cdn(fake_vod, fake_cdn, algorithm)
+    listed = sorted(fake_vod.assets[REEL].snapshots["sample"])
+    frames = [Frame(number=n, offset=offset, url=url, is_current=False)
+              for n, (offset, url) in enumerate(listed, start=1)]
+    async with VodClient.from_settings(fake_vod.settings()) as vod:
+        unsigned = SheetMaker(vod.http, sign=str)
+        with pytest.raises(SheetUnavailable):
+            await unsigned.make(frames)
+        unsigned.close()
+        assert set(fake_cdn.statuses()) == {403}
+
+        signed = SheetMaker(vod.http, sign=UrlSigner(UrlAuth(algorithm), SecretStr(key)))
+        sheet = await signed.make(frames)
+        signed.close()
+    assert [score.dropped for score in sheet.scores].count("unavailable") == 0
+    assert sheet.suggested and sheet.suggested <= {frame.url for frame in frames}
+    assert fake_cdn.statuses().count(200) == len(frames)  # each signed download served
+
+
+def test_snapshot_scores_download_signed(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, tmp_path: Path
+) -> None:
+    key = reel_on_cdn(fake_vod, fake_cdn, "D")
+    env = fake_vod.settings_env() | {"VOD_SNAPSHOT_HOSTS": "127.0.0.1",
+                                     "VOD_URL_AUTH": "D", "VOD_URL_AUTH_KEY": key}
+
+    result = run_cli("snapshots", REEL, "--scores", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unavailable" not in result.stdout and "*" in result.stdout
+    assert set(fake_cdn.statuses()) == {200}

@@ -100,11 +100,14 @@ class FakeCdn:
             path = urlsplit(url).path
             return self.put(path, picture(url) if picture else f"picture at {path}".encode())
 
-        with vod.lock:
-            for asset in vod.assets.values():
-                asset.snapshots = {kind: [(offset, moved(url)) for offset, url in items]
-                                   for kind, items in asset.snapshots.items()}
-                asset.cover_url = asset.cover_url and moved(asset.cover_url)
+        with vod.lock:  # read, then fetch without the lock: the fake VOD may serve them
+            assets = list(vod.assets.values())
+        for asset in assets:
+            snapshots = {kind: [(offset, moved(url)) for offset, url in items]
+                         for kind, items in asset.snapshots.items()}
+            cover = asset.cover_url and moved(asset.cover_url)
+            with vod.lock:
+                asset.snapshots, asset.cover_url = snapshots, cover
 
     def statuses(self) -> list[int]:
         with self.lock:
