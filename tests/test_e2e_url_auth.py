@@ -4,7 +4,9 @@ VOD listing its snapshots on the fake CDN, which enforces the algorithm on its o
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -16,6 +18,7 @@ from bot.sheet import Frame, SheetMaker, SheetUnavailable
 from bot.vod.client import VodClient
 from bot.vod.url_auth import UrlSigner
 from tests.fakes.cdn_server import FakeCdn
+from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
 from tests.processes import StartBot, run_cli
 
@@ -147,3 +150,53 @@ def test_snapshot_scores_download_signed(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unavailable" not in result.stdout and "*" in result.stdout
     assert set(fake_cdn.statuses()) == {200}
+
+
+def shown_urls(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every picture and link a message shows (not what its buttons carry)."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("image_url"), str):
+                found.append(node["image_url"])
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                found.extend(re.findall(r"<(https?://[^|>]+)[|>]", node["text"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return found
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_the_picker_and_outcome_show_only_urls_the_cdn_serves(
+    fake_vod: FakeVod, fake_cdn: FakeCdn, fake_slack: FakeSlack, start_bot: StartBot,
+    algorithm: str,
+) -> None:
+    key = reel_on_cdn(fake_vod, fake_cdn, algorithm)
+    bot = start_bot(**fake_vod.settings_env() | {
+        "VOD_SNAPSHOT_HOSTS": "127.0.0.1", "VOD_URL_AUTH": algorithm, "VOD_URL_AUTH_KEY": key,
+        "LOG_LEVEL": "DEBUG"})
+
+    _, url = bot.command(REEL)
+    (picker,) = bot.posts(url)
+    [sheet] = fake_slack.completed_uploads()  # composed from 12 signed downloads
+    assert fake_cdn.statuses().count(200) >= 12 and 403 not in fake_cdn.statuses()
+    _, click_url = bot.click(picker, action_prefix="use_cover", nth=4)
+    _, outcome, _ = bot.posts(click_url, 3)
+
+    listed = {u for _, u in fake_vod.assets[REEL].snapshots["sample"]}
+    [change] = fake_vod.cover_changes
+    assert change.thumbnail_url in listed  # VOD gets the URL as it lists it, unsigned
+    shown = shown_urls(picker.blocks) + shown_urls(outcome.blocks)
+    assert any(u.startswith(fake_cdn.url) for u in shown_urls(outcome.blocks))
+    for shown_url in shown:
+        if shown_url.startswith(fake_cdn.url):
+            assert shown_url not in listed  # signed, not as listed
+            assert httpx.get(shown_url, timeout=5).status_code == 200, shown_url
+    assert sheet.length > 0
+    assert not any(form in bot.output() for form in forms_of(key))

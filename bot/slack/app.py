@@ -125,7 +125,7 @@ def build_app(
     )
     sheets = SheetUploads(client=client, store=services.store, maker=services.sheet_maker)
     runtime = app.runtime = Runtime(settings=settings, covers=services.covers, sheets=sheets,
-                                    http=client.session)
+                                    sign=services.url_signer, http=client.session)
     commands.register(app, runtime)
     actions.register(app, runtime)
 

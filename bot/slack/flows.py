@@ -62,6 +62,7 @@ from bot.slack.blocks.picker import (
 from bot.slack.delivery import ResponseUrl, image_refused
 from bot.slack.runtime import Runtime, Stopped
 from bot.store import Source, Status
+from bot.vod.url_auth import Sign
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,8 @@ async def change_cover(
     try:
         outcome = await runtime.covers.change(request)
         _note(outcome)
-        await _tell(reply, actor, outcome, asset_id=asset_id, url=url, from_picker=from_picker)
+        await _tell(reply, actor, outcome, asset_id=asset_id, url=url, from_picker=from_picker,
+                    sign=runtime.sign)
     except asyncio.CancelledError:
         # Shutdown: the change is recorded (unknown once VOD may have acted); say so.
         await reply.send(blocks.interrupted(asset_id=asset_id, snapshot_url=url),
@@ -168,7 +170,7 @@ async def change_cover(
 
 
 async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id: str, url: str,
-                from_picker: bool) -> None:
+                from_picker: bool, sign: Sign) -> None:
     """The outcome to the channel (a change, with Undo) or to the user (anything else)."""
     if isinstance(outcome, Changed):
         await reply.send_with_fallback(
@@ -176,7 +178,7 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
                 user_id=actor.user_id, asset_id=outcome.asset_id,
                 asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
                 request_id=outcome.request_id, images=images, change_id=outcome.change_id,
-                cdn_refused=_cdn_refused(outcome)),
+                cdn_refused=_cdn_refused(outcome), sign=sign),
             in_channel=True,
         )
         if from_picker:
@@ -199,12 +201,12 @@ async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: in
             user_id=undone.user_id, asset_id=undone.asset_id,
             asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
             request_id=undone.request_id, images=images, change_id=undone.id,
-            undone_by=actor.user_id), in_channel=True, replace=True)
+            undone_by=actor.user_id, sign=runtime.sign), in_channel=True, replace=True)
         await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
             user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
             snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,
-            change_id=changed.change_id, undoes=undone, cdn_refused=_cdn_refused(changed)),
-            in_channel=True)
+            change_id=changed.change_id, undoes=undone, cdn_refused=_cdn_refused(changed),
+            sign=runtime.sign), in_channel=True)
     elif isinstance(outcome, NotUndoable):
         await reply.send(blocks.not_undoable(outcome.reason))
     elif isinstance(outcome, Duplicate) and outcome.existing.status is Status.SUCCEEDED:
@@ -267,7 +269,8 @@ async def capture(
                 nonce=nonce, replace=False, layout=Layout.SHEET,
                 intro=blocks.captured_intro(outcome.asset, outcome.new, nonce=nonce,
                                             cover_replaced=outcome.cover_replaced,
-                                            replaced_by=outcome.replaced_by),
+                                            replaced_by=outcome.replaced_by,
+                                            sign=runtime.sign),
                 text=f"{len(outcome.new)} new snapshot(s) of "
                      f"{outcome.asset.title or outcome.asset.asset_id}")
         case CaptureFailed():
@@ -311,4 +314,5 @@ async def history(runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: 
         return
     records = await runtime.covers.history(asset_id)
     await reply.send(blocks.history(asset_id, records,
-                                    snapshot_hosts=runtime.settings.vod_snapshot_hosts))
+                                    snapshot_hosts=runtime.settings.vod_snapshot_hosts,
+                                    sign=runtime.sign))

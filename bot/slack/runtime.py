@@ -24,7 +24,7 @@ import contextvars
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from bot.slack.delivery import ResponseUrl
 from bot.slack.errors import describe_error
 from bot.slack.sheets import SheetUploads
 from bot.vod.errors import VodError
+from bot.vod.url_auth import Sign
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Runtime:
     settings: Settings
     covers: CoverService
     sheets: SheetUploads
-    sign: Callable[[str], str] = str
+    sign: Sign = str
     http: aiohttp.ClientSession | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     #: Spawned work not started yet: (spawned at, its context, the guarded work).

@@ -20,6 +20,7 @@ from bot.slack.blocks.values import use_cover_value
 from bot.text import shorten
 from bot.timecodes import MAX_TIMES, format_time
 from bot.vod.models import Asset, Snapshot
+from bot.vod.url_auth import Sign
 
 CAPTURE_CALLBACK = "capture_times"
 CAPTURE_INPUT_BLOCK = "times"
@@ -66,7 +67,7 @@ def nothing_captured(asset: Asset) -> Message:
 
 def captured_intro(
     asset: Asset, new: Sequence[Snapshot], *, nonce: str, cover_replaced: str | None = None,
-    replaced_by: str | None = None,
+    replaced_by: str | None = None, sign: Sign = str,
 ) -> list[dict[str, Any]]:
     """What heads the picker of a capture's new frames (`picker(..., intro=)`): how many,
     and whether VOD's task made one of them the cover."""
@@ -75,25 +76,27 @@ def captured_intro(
                       f"(`{esc(asset.asset_id)}`). Pick one to make it the cover.",
                       block=str(BlockId.PICKER_HEADER))]
     if replaced_by is not None:
-        blocks.append(_cover_replaced_note(asset, nonce, cover_replaced, replaced_by))
+        blocks.append(_cover_replaced_note(asset, nonce, cover_replaced, replaced_by, sign))
     return blocks
 
 
 def _cover_replaced_note(
-    asset: Asset, nonce: str, before: str | None, after: str
+    asset: Asset, nonce: str, before: str | None, after: str, sign: Sign
 ) -> dict[str, Any]:
-    """VOD's snapshot task made one of its snapshots the cover: say so, offer the old one."""
+    """VOD's snapshot task made one of its snapshots the cover: say so, offer the old one
+    (the button carries it unsigned, as VOD lists it)."""
     text = (":warning: VOD made one of the new snapshots the cover (a snapshot task does, "
-            f"unless told otherwise): now {link(after, 'this picture')}.")
+            f"unless told otherwise): now {link(sign(after), 'this picture')}.")
     if before is None:
         return section(text + " The video had no cover before.", block=str(BlockId.CAPTURE_NOTE))
     if before not in asset.snapshot_urls:
-        return section(text + f" The cover before was {link(before, 'this picture')}, which is "
+        return section(text + f" The cover before was {link(sign(before), 'this picture')}, "
+                       "which is "
                        "not a snapshot, so only the VOD console can put it back.",
                        block=str(BlockId.CAPTURE_NOTE))
     restore = button("Put it back", action_id(ActionId.USE_COVER, "restore"),
                      use_cover_value(asset.asset_id, nonce, before))
-    return section(text + f" The cover before was {link(before, 'this picture')}.",
+    return section(text + f" The cover before was {link(sign(before), 'this picture')}.",
                    block=str(BlockId.CAPTURE_NOTE), accessory=restore)
 
 

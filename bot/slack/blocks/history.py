@@ -23,6 +23,7 @@ from bot.slack.blocks.values import encode
 from bot.store.records import ChangeRecord, Status
 from bot.vod.models import AssetSummary
 from bot.vod.snapshot_url import is_snapshot_url
+from bot.vod.url_auth import Sign
 
 
 def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
@@ -43,12 +44,14 @@ def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
 
 
 def history(
-    asset_id: str, records: Sequence[ChangeRecord], *, snapshot_hosts: Sequence[str]
+    asset_id: str, records: Sequence[ChangeRecord], *, snapshot_hosts: Sequence[str],
+    sign: Sign = str,
 ) -> Message:
     """The last changes of an asset, newest first.
 
-    A recorded URL is a link only if it passes the snapshot-URL parse on `snapshot_hosts`;
-    any other (a row written before that rule) is shown as inert code text.
+    A recorded URL is a link (through `sign`) only if it passes the snapshot-URL parse on
+    `snapshot_hosts`; any other (a row written before that rule) is shown as inert code
+    text.
     """
     if not records:
         return message(f"No cover changes recorded for {asset_id}", [section(
@@ -59,7 +62,7 @@ def history(
     blocks = [section(f"Last {len(records)} cover change(s) of {name}, newest first:")]
     for index, record in enumerate(records[: MAX_BLOCKS - 1]):
         status = _status_text(record)
-        snapshot = _recorded_snapshot(record.snapshot_url, snapshot_hosts)
+        snapshot = _recorded_snapshot(record.snapshot_url, snapshot_hosts, sign)
         source = record.source.value
         if record.undoes is not None:
             source += f" of change {record.undoes}"
@@ -71,11 +74,11 @@ def history(
     return message(f"Last cover changes of {asset_id}", blocks)
 
 
-def _recorded_snapshot(url: str, snapshot_hosts: Sequence[str]) -> str:
+def _recorded_snapshot(url: str, snapshot_hosts: Sequence[str], sign: Sign) -> str:
     if not url:
         return "no snapshot"
     if is_snapshot_url(url, snapshot_hosts):
-        return link(url, "snapshot")
+        return link(sign(url), "snapshot")
     return f"not a snapshot URL: `{inert(url)}`"
 
 

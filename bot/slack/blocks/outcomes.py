@@ -22,6 +22,7 @@ from bot.slack.blocks.values import encode, new_nonce, use_cover_value
 from bot.store.records import ChangeRecord, FollowUpState, Status
 from bot.text import shorten
 from bot.vod.errors import InvalidArgument, VodError
+from bot.vod.url_auth import Sign
 
 VOD_DELAY_NOTE = "VOD takes 3 to 5 minutes to show the new cover everywhere."
 
@@ -39,9 +40,10 @@ def changed_in_channel(
     *, user_id: str, asset_id: str, asset_title: str, snapshot_url: str,
     request_id: str | None, images: bool = True, change_id: int | None = None,
     undoes: ChangeRecord | None = None, undone_by: str | None = None,
-    cdn_refused: str | None = None,
+    cdn_refused: str | None = None, sign: Sign = str,
 ) -> Message:
-    """The channel's news: who set the cover of which video, and the new cover.
+    """The channel's news: who set the cover of which video, and the new cover (shown
+    through `sign`: the process's `UrlSigner` under hotlink protection).
 
     `change_id` adds an Undo button for that change; `undoes` says the change put back
     an earlier cover; `undone_by` marks an outcome someone has since undone (no button);
@@ -59,10 +61,10 @@ def changed_in_channel(
         text = f"<@{user_id}> set the cover of {title}."
     blocks = [section(headline, block=str(BlockId.OUTCOME))]
     if images:
-        blocks.append(image(snapshot_url, f"New cover of {asset_title or asset_id}",
+        blocks.append(image(sign(snapshot_url), f"New cover of {asset_title or asset_id}",
                             block=str(BlockId.OUTCOME_IMAGE)))
     else:
-        blocks.append(section(f"New cover: {link(snapshot_url, 'open picture')}"))
+        blocks.append(section(f"New cover: {link(sign(snapshot_url), 'open picture')}"))
         blocks.append(context(
             "Slack could not download the picture from the video service, so it is shown "
             "as a link."))

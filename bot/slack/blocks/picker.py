@@ -20,7 +20,7 @@ only pictures and links are signed (`sign`, for a VOD account with hotlink prote
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +41,7 @@ from bot.text import shorten
 from bot.timecodes import format_time
 from bot.vod.models import Asset, Snapshot
 from bot.vod.snapshot_url import is_snapshot_url
-
-Sign = Callable[[str], str]
+from bot.vod.url_auth import Sign
 
 #: Frames on one picker page: a full sheet (5 rows of 4); as compact rows, 2 blocks each.
 PAGE_SIZE = MAX_FRAMES
