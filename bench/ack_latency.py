@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/ack_latency.py [--rounds 5] [--requests 300] [--concurrency 50]
 
-Issue 10. Both servers run side by side, each in its own process, against the same fakes
-in processes of their own: the fake VOD answering every call after 1 s, and the fake Slack
-taking the `response_url` posts.
+Issues 10 and 18. Both servers run side by side, each in its own process, against the same
+fakes in processes of their own: the fake VOD answering every call after 1 s and serving
+each asset as the demo reel (12 pictures, each after 50 ms, as a CDN answers), so every
+picker of ours downloads, scores and draws its contact sheet and uploads it; and the fake
+Slack taking the uploads and the `response_url` posts.
 
 - setcover: the installed `setcover-bot serve` with production settings (AK/SK signing,
   SQLite audit store, INFO logs) as a user starts it.
@@ -62,8 +64,9 @@ from tests.slack_requests import click_body, command_body, signature_headers
 SERVERS = ("setcover", "bare")
 KINDS = ("commands", "clicks")
 WARMUP = 50
+#: How long the fake VOD takes to serve one of a reel's pictures (a CDN's answer).
+PICTURE_LATENCY_S = 0.05
 SETTLE_TIMEOUT_S = 90.0
-SNAPSHOT_HOSTS = "*.cdn-vod.huaweicloud.com"
 Request = tuple[bytes, dict[str, str]]
 _hooks = itertools.count(1)
 
@@ -158,25 +161,25 @@ def commands(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
 def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
     """A frame's button on a fresh picker of a different asset each (a new change each)."""
     from bot.slack import blocks
+    from bot.slack.blocks.picker import picker_page
     from bot.vod.models import Asset, Snapshot
 
-    assets: list[Asset] = []
+    hosts = vod.info["env"]["VOD_SNAPSHOT_HOSTS"].split(",")
     urls = vod.info["snapshot_urls"]
-    for n, asset_id in enumerate(vod.info["asset_ids"]):
-        mine = urls[n * 6:(n + 1) * 6]
-        kinds = ("sample",) * 3 + ("dots",) * 2 + ("quantity",)
-        assets.append(Asset(asset_id=asset_id, title=f"Bench asset {asset_id[-4:]}", snapshots=[
-            Snapshot(kind=kind, offset=10 * i, url=url)  # type: ignore[arg-type]
-            for i, (kind, url) in enumerate(zip(kinds, mine, strict=True))
-        ]))
-    if count > len(assets):
-        raise SystemExit(f"{count} clicks need as many assets; the fake VOD has {len(assets)}")
-    return [
-        signed(click_body(blocks.picker(asset, nonce=blocks.new_nonce(),
-                                        snapshot_hosts=[SNAPSHOT_HOSTS])["blocks"],
-                          response_url=hook_url(slack), action_prefix="use_cover", nth=i % 6))
-        for i, asset in enumerate(assets[:count])
-    ]
+    per_asset = len(urls) // len(vod.info["asset_ids"])
+    if count > len(vod.info["asset_ids"]):
+        raise SystemExit(f"{count} clicks need as many assets; the fake VOD has "
+                         f"{len(vod.info['asset_ids'])}")
+    requests = []
+    for n, asset_id in enumerate(vod.info["asset_ids"][:count]):
+        asset = Asset(asset_id=asset_id, title=f"Bench asset {asset_id[-4:]}", snapshots=[
+            Snapshot(kind="sample", offset=10 * i, url=url)
+            for i, url in enumerate(urls[n * per_asset:(n + 1) * per_asset])])
+        page = picker_page(asset, snapshot_hosts=hosts)
+        shown = blocks.picker(page, nonce=blocks.new_nonce(), sign=str, snapshot_hosts=hosts)
+        requests.append(signed(click_body(shown["blocks"], response_url=hook_url(slack),
+                                          action_prefix="use_cover", nth=n % per_asset)))
+    return requests
 
 
 BUILDERS: dict[str, Callable[[FakeProcess, FakeProcess, int], list[Request]]] = {
@@ -308,7 +311,8 @@ def run(args: argparse.Namespace, stamp: str) -> dict[str, Any]:
           "in flight, VOD answering after 1 s", flush=True)
     assets = max(args.requests, WARMUP)
     with tempfile.TemporaryDirectory(prefix="setcover-bench-") as tmp, \
-            FakeProcess("vod", "--latency", "1", "--assets", str(assets)) as vod, \
+            FakeProcess("vod", "--latency", "1", "--assets", str(assets), "--reels",
+                        "--picture-latency", str(PICTURE_LATENCY_S)) as vod, \
             FakeProcess("slack") as slack:
         workdir = Path(tmp)
         starts = []

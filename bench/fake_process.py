@@ -1,6 +1,6 @@
 """One of the tests' fakes (VOD or Slack) in a process of its own, for the benchmarks.
 
-    python bench/fake_process.py vod [--latency S] [--assets N]
+    python bench/fake_process.py vod [--latency S] [--assets N] [--reels] [--picture-latency S]
     python bench/fake_process.py slack
 
 Started by the benchmarks with the repository root on PYTHONPATH, so the fake's CPU is not
@@ -32,16 +32,24 @@ class Fake(Protocol):
 
 
 class VodFake:
-    """`FakeVod` seeded with `assets` assets of 6 snapshots each, answering after `latency`."""
+    """`FakeVod` seeded with `assets` assets of 6 snapshots each, answering after `latency`;
+    with `reels`, each asset is the demo reel instead: 12 pictures the fake serves itself
+    (after `picture_latency`, a CDN's answer), so the picker shows its contact sheet."""
 
-    def __init__(self, assets: int, latency: float) -> None:
+    def __init__(self, assets: int, latency: float, *, reels: bool = False,
+                 picture_latency: float = 0.0) -> None:
         from tests.fakes.vod_server import FakeVod, snapshot_url
 
         self.fake = FakeVod()
         self.fake.server.start()
         self.latency = latency
+        self.reels = reels
+        self.picture_latency = picture_latency
         self.asset_ids = [f"{n:032x}" for n in range(1, assets + 1)]
         self.snapshot_urls = [
+            self.fake.frame_url(asset_id, "sample", n) for asset_id in self.asset_ids
+            for n in range(12)
+        ] if reels else [
             snapshot_url(asset_id, kind, n)
             for asset_id in self.asset_ids
             for kind, count in (("sample", 3), ("dots", 2), ("quantity", 1))
@@ -51,29 +59,39 @@ class VodFake:
 
     def _seed(self) -> None:
         for asset_id in self.asset_ids:
-            self.fake.add_asset(asset_id, f"Bench asset {asset_id[-4:]}")
-        if self.latency:
-            self.fake.latency = {"*": self.latency}
+            title = f"Bench asset {asset_id[-4:]}"
+            if self.reels:
+                self.fake.add_reel(asset_id, title)
+            else:
+                self.fake.add_asset(asset_id, title)
+        # Pictures first: the first key that matches the path gives its latency.
+        self.fake.latency = ({".jpg": self.picture_latency} if self.reels else {}) | (
+            {"*": self.latency} if self.latency else {})
 
     def describe(self) -> dict[str, Any]:
         fake = self.fake
+        env = fake.settings_env("aksk")
+        if self.reels:  # the reel's pictures are on this (loopback) server
+            env["VOD_SNAPSHOT_HOSTS"] += ",127.0.0.1"
         return {
-            "url": fake.url, "env": fake.settings_env("aksk"), "ak": fake.ak, "sk": fake.sk,
+            "url": fake.url, "env": env, "ak": fake.ak, "sk": fake.sk,
             "project_id": fake.project_id, "asset_ids": self.asset_ids,
             "snapshot_urls": self.snapshot_urls,
         }
 
     def stats(self) -> dict[str, Any]:
         fake = self.fake
+        api, pictures = fake.api_requests, fake.frame_requests  # API calls, reel pictures
         with fake.lock:
-            statuses = collections.Counter(r.status for r in fake.requests)
+            statuses = collections.Counter(r.status for r in api)
             changes = len(fake.cover_changes)
             signed = sum(
-                1 for r in fake.requests
+                1 for r in api
                 if (r.header("Authorization") or "").startswith("SDK-HMAC-SHA256 ")
             )
         return {
             "requests": sum(statuses.values()),
+            "pictures": len(pictures),
             "statuses": {str(k): v for k, v in sorted(statuses.items(), key=str)},
             "signed": signed,
             "cover_changes": changes,
@@ -122,8 +140,11 @@ class SlackFake:
             "replace" if p.body.get("replace_original") else str(p.body.get("response_type"))
             for p in posts
         )
+        sheets = sum(1 for p in posts if any(
+            b.get("type") == "image" and "slack_file" in b for b in p.body.get("blocks") or []))
         return {
             "hook_posts": len(posts),
+            "with_sheet": sheets,
             "hook_urls": len({p.path for p in posts}),
             "by_kind": dict(kinds),
             "refused": sum(1 for p in posts if not p.answer.get("ok")),
@@ -144,11 +165,16 @@ def main() -> None:
     parser.add_argument("kind", choices=("vod", "slack"))
     parser.add_argument("--latency", type=float, default=0.0, help="VOD: seconds per answer")
     parser.add_argument("--assets", type=int, default=20, help="VOD: assets to seed")
+    parser.add_argument("--reels", action="store_true",
+                        help="VOD: each asset the demo reel, its 12 pictures served here")
+    parser.add_argument("--picture-latency", type=float, default=0.0,
+                        help="VOD: seconds per picture of a reel")
     args = parser.parse_args()
 
     fake: Fake
     if args.kind == "vod":
-        fake = VodFake(args.assets, args.latency)
+        fake = VodFake(args.assets, args.latency, reels=args.reels,
+                       picture_latency=args.picture_latency)
     else:
         fake = SlackFake()
     cpu_at_reset = time.process_time()
