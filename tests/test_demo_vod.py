@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from PIL import Image
 
+from bot.standin.frames import REEL
 from tests.processes import bot_environment, console_script, free_port, run_cli
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
@@ -73,8 +77,9 @@ def test_check_search_snapshots_set_cover_and_history_work_against_it(
 
     snapshots = cli("snapshots", KEYNOTE)
     assert snapshots.returncode == 0, snapshots.stderr
-    url = next(line.split()[-1] for line in snapshots.stdout.splitlines()
-               if "/snapshot/" in line)
+    rows = snapshot_rows(snapshots.stdout)
+    [first_cover] = [row[-1] for row in rows if "current" in row]  # a snapshot: undo works
+    url = rows[2][-1]
 
     changed = cli("set-cover", url)
     assert changed.returncode == 0, changed.stderr
@@ -84,7 +89,32 @@ def test_check_search_snapshots_set_cover_and_history_work_against_it(
 
     history = cli("history", KEYNOTE)
     assert "succeeded" in history.stdout and url in history.stdout
+    change_id = history.stdout.split()[0]
+    undone = cli("undo", change_id)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert f"Current cover: {first_cover}" in cli("snapshots", KEYNOTE).stdout
     assert (tmp_path / "demo.db").exists()
+    assert demo.stop() == 0
+
+
+def snapshot_rows(printed: str) -> list[list[str]]:
+    """`snapshots`' table rows (number first), split into columns."""
+    return [cols for cols in map(str.split, printed.splitlines()) if cols and cols[0].isdigit()]
+
+
+def test_it_serves_real_pictures_that_snapshots_scores(demo: DemoVod, tmp_path: Path) -> None:
+    scored = run_cli("snapshots", KEYNOTE, "--scores", "--env-file", "demo.env", env={},
+                     cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    rows = snapshot_rows(scored.stdout)
+    assert len(rows) == len(REEL)
+    assert [row[3] for row in rows if not row[3][0].isdigit()] == ["dark", "blurry", "flat"]
+    assert sum("*" in row for row in rows) == 3
+    url = rows[1][-1]
+    assert url.startswith(f"http://127.0.0.1:{demo.port}/asset/{KEYNOTE}/snapshot/")
+    response = httpx.get(url)
+    assert response.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).size == (640, 360)
     assert demo.stop() == 0
 
 

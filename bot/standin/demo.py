@@ -3,8 +3,11 @@
 It is the tests' fake VOD (`bot.standin.vod`): it checks AK/SK signatures as Huawei Cloud
 does and answers asset details, search, cover changes and snapshot tasks. It writes the
 settings that reach it to a file (`demo.env`), so every command can use them with
-`--env-file demo.env`; add Slack tokens there to drive it from Slack in Socket Mode. The
-snapshot pictures are not served (Slack then shows the picker as links and buttons).
+`--env-file demo.env`; add Slack tokens there to drive it from Slack in Socket Mode. It
+serves the snapshot pictures too, at its own address (`bot.standin.frames` paints them:
+scenes, and a dark, a flat and a blurry frame), so the picker shows a real contact sheet
+and `snapshots --scores` has something to judge. Each video's cover is one of its snapshots,
+so `undo` works from the first change.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ SAMPLES = {
 
 def settings_text(fake: FakeVod) -> str:
     """The `.env` lines for a bot that talks to `fake`, and what to add for Slack."""
-    env = fake.settings_env("aksk") | {"DATABASE_URL": "sqlite:///demo.db"}
+    env = fake.settings_env("aksk") | {"DATABASE_URL": "sqlite:///demo.db",
+                                       "VOD_SNAPSHOT_HOSTS": "127.0.0.1"}
     env.pop("VOD_TIMEOUT_S", None)
     env.pop("VOD_MAX_RETRIES", None)
     lines = [f"{name}={value}" for name, value in env.items()]
@@ -96,14 +100,15 @@ def run(port: int, env_file: Path) -> int:
               f"demo-vod.env), or move {env_file} away.")
         return 1
     fake = FakeVod(port=port)
-    for asset_id, title in SAMPLES.items():
-        fake.add_asset(asset_id, title)
     try:
         fake.server.start()
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
               "pick another port with --port")
         return 1
+    videos = {asset.asset_id: asset.title for asset in fake.assets.values()} | SAMPLES
+    for number, (asset_id, title) in enumerate(videos.items()):  # snapshots at its address
+        fake.add_reel(asset_id, title, first_scene=number * 3)
     written = write_settings(env_file, fake)
     count = len(fake.assets)
     print(f"Local VOD stand-in on {fake.url} with {count} sample videos; {written}:\n")
@@ -113,7 +118,8 @@ def run(port: int, env_file: Path) -> int:
     print(f"\nIn another terminal, from this directory:\n"
           f"  {me} check --env-file {env_file}\n"
           f"  {me} search keynote --env-file {env_file}\n"
-          f"  {me} snapshots 6e76f92034ceae2fcdcef9413221511f --env-file {env_file}\n"
+          f"  {me} snapshots 6e76f92034ceae2fcdcef9413221511f --scores --env-file "
+          f"{env_file}\n"
           "Ctrl-C stops it.", flush=True)
     try:
         stop.wait()
