@@ -36,12 +36,15 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 
 @pytest.fixture(scope="module")
 def served(
-    tmp_path_factory: pytest.TempPathFactory, _vod_server: FakeVod, _slack_server: FakeSlack
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    _vod_server: FakeVod, _slack_server: FakeSlack,
 ) -> Iterator[ServedBot]:
-    """One `setcover-bot serve` for the test module; it must exit cleanly at the end."""
+    """One `setcover-bot serve` for the test module, with the module's `SERVED_SETTINGS`
+    if it has any; it must exit cleanly at the end."""
     from tests.processes import ServedBot
 
-    bot = ServedBot(tmp_path_factory.mktemp("served"), _vod_server, _slack_server)
+    bot = ServedBot(tmp_path_factory.mktemp("served"), _vod_server, _slack_server,
+                    getattr(request.module, "SERVED_SETTINGS", None))
     yield bot
     bot.assert_clean_exit()
 
