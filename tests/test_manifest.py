@@ -106,7 +106,7 @@ async def test_the_app_answers_the_manifest_commands_and_no_other(
 ) -> None:
     settings = Settings(_env_file=None, slack_bot_token=BOT_TOKEN,
                         slack_signing_secret=SIGNING_SECRET, slack_api_url=fake_slack.api_url)
-    services = SimpleNamespace(covers=None, store=None, sheet_maker=None)
+    services = SimpleNamespace(covers=None, store=None, sheet_maker=None, url_signer=str)
     app, runtime = build_app(settings, services)  # type: ignore[arg-type]
 
     async def answer(command: str) -> tuple[str, str]:
