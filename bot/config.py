@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     setcover_allowed_channels: CommaList = []
     setcover_allowed_teams: CommaList = []
 
+    #: At shutdown the work under way gets SHUTDOWN_DRAIN_S to finish; what is still
+    #: running is then cancelled and gets SHUTDOWN_FINAL_WORD_S to record its change and
+    #: tell its user. With uvicorn's 5 s grace, the maxima fit 25 s (`SHUTDOWN_BUDGET_S`).
+    shutdown_drain_s: float = Field(default=15.0, gt=0, le=15)
+    shutdown_final_word_s: float = Field(default=3.0, gt=0, le=5)
+
     database_url: str = "sqlite:///setcover.db"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = LogLevel.INFO

@@ -37,7 +37,6 @@ from bot.services import open_services, stale_after
 from bot.slack.app import build_app, open_web_client
 from bot.slack.followups import FollowUps
 from bot.slack.request import Refused, SignedBody, SlackRequest
-from bot.slack.runtime import FINAL_WORD_S
 from bot.slack.socket_mode import SocketModeLink
 
 log = logging.getLogger(__name__)
@@ -120,7 +119,8 @@ def create_app(settings: Settings) -> Starlette:
                 # store for the next start.
                 await asyncio.gather(
                     runtime.drain(), runtime.sheets.stop(),
-                    *([follow_ups.stop(FINAL_WORD_S)] if follow_ups is not None else []))
+                    *([follow_ups.stop(settings.shutdown_final_word_s)] if follow_ups is not None
+                      else []))
 
     async def slack_events(request: Request) -> Response:
         return await request.app.state.slack.handle(request)

@@ -259,3 +259,19 @@ def test_an_allowed_entry_that_is_not_a_slack_id_of_its_kind_is_refused(
     with pytest.raises(ConfigError) as raised:
         load_settings(serving=True)
     assert raised.value.problems[name].startswith(kind)
+
+
+def test_the_longest_shutdown_the_settings_allow_fits_the_budget() -> None:
+    """uvicorn's grace + the longest drain + the longest final word stay within the 25 s
+    before a platform's SIGKILL (30 s on Heroku and Kubernetes)."""
+    from annotated_types import Le
+
+    from bot.slack.runtime import SHUTDOWN_BUDGET_S
+    from bot.web import GRACEFUL_SHUTDOWN_S
+
+    def most(name: str) -> float:
+        [bound] = [m.le for m in Settings.model_fields[name].metadata if isinstance(m, Le)]
+        return float(bound)
+
+    longest = GRACEFUL_SHUTDOWN_S + most("shutdown_drain_s") + most("shutdown_final_word_s")
+    assert longest <= SHUTDOWN_BUDGET_S

@@ -93,7 +93,8 @@ def test_a_change_vod_applied_but_never_confirmed_is_unknown_not_failed(
 def test_sigterm_with_vod_hanging_answers_every_user_and_records_the_change(
     start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    bot = start_bot(VOD_TIMEOUT_S="60", VOD_RETRY_BUDGET_S="120")
+    bot = start_bot(VOD_TIMEOUT_S="60", VOD_RETRY_BUDGET_S="120", SHUTDOWN_DRAIN_S="1",
+                    SHUTDOWN_FINAL_WORD_S="1")
     picker = _pick(bot)
     fake_vod.latency["/asset/cover"] = 40.0
     _, click_url = bot.click(picker, action_prefix="use_cover")

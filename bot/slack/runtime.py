@@ -1,9 +1,9 @@
 """`Runtime`: what the Slack listeners share, and the tasks a shutdown must finish.
 
 Listeners `ack()` at once and hand the slow work to `Runtime.spawn`, which tracks each
-task so that a shutdown (`drain`) leaves nobody waiting: within `DRAIN_TIMEOUT_S` the work
+task so that a shutdown (`drain`) leaves nobody waiting: within `SHUTDOWN_DRAIN_S` the work
 under way finishes; what is still running then is cancelled, and each cancelled task gets
-`FINAL_WORD_S` more to record its change (`unknown` once VOD may have acted, `failed`
+`SHUTDOWN_FINAL_WORD_S` more to record its change (`unknown` once VOD may have acted, `failed`
 before) and to tell its user so (`Stopped`, or the guard's own "restarting" message).
 
 Acknowledgements come first. asyncio has no priorities: work started by one request
@@ -42,11 +42,8 @@ from bot.vod.url_auth import Sign
 
 log = logging.getLogger(__name__)
 
-#: How long a shutdown waits for the work under way before cancelling it.
-DRAIN_TIMEOUT_S = 15.0
-#: How long a cancelled task has to record its change and send its last message.
-FINAL_WORD_S = 3.0
-#: SIGTERM to exit at the latest: uvicorn's grace + the drain + the final words.
+#: SIGTERM to exit at the latest: uvicorn's grace + the longest drain and final words the
+#: settings allow (`shutdown_drain_s`, `shutdown_final_word_s`).
 SHUTDOWN_BUDGET_S = 25.0
 #: Spawned work starts once no Slack request has arrived for this long…
 QUIET_S = 0.002
@@ -111,21 +108,21 @@ class Runtime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def drain(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
-        """Wait for the work under way (at most `grace_s`); cancel what is left, and give
-        it `FINAL_WORD_S` to record its change and answer its user."""
+    async def drain(self) -> None:
+        """Wait for the work under way (at most `shutdown_drain_s`); cancel what is left,
+        and give it `shutdown_final_word_s` to record its change and answer its user."""
         while self._held:  # nothing is held back at shutdown
             self._start(*self._held.popleft()[1:])
         if not self._tasks:
             return
         log.info("waiting for %d Slack task(s) to finish", len(self._tasks))
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self.settings.shutdown_drain_s)
         if not pending:
             return
         log.warning("stopping %d Slack task(s) still running at shutdown", len(pending))
         for task in pending:
             task.cancel()
-        _, silent = await asyncio.wait(pending, timeout=FINAL_WORD_S)
+        _, silent = await asyncio.wait(pending, timeout=self.settings.shutdown_final_word_s)
         for task in silent:
             task.cancel()
         if silent:
