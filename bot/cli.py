@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from bot.check import Verdict, run_check
 from bot.config import ConfigError, LogLevel, Settings, load_settings, read_settings
@@ -53,7 +53,6 @@ from bot.covers import (
 from bot.logs import configure_logging
 from bot.services import open_services
 from bot.sheet import Frame, FrameScore, SheetMaker, suggest
-from bot.standin.demo import DEFAULT_PORT
 from bot.store import AuditStore, ChangeRecord, Source, Status, StoreUnavailable
 from bot.text import visible
 from bot.timecodes import TimecodeError, parse_times
@@ -327,6 +326,8 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
             return _vod_failure(outcome.error)
         case Denied() | NotRecorded():
             print(f"error: {outcome.reason}", file=sys.stderr)
+        case _:
+            assert_never(outcome)
     return EXIT_REFUSED
 
 
@@ -357,7 +358,7 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: change {args.change_id} was already undone (change "
                   f"{outcome.existing.id}).", file=sys.stderr)
             return EXIT_REFUSED
-    return _report(outcome)
+    return _report(outcome)  # the rest as any change's outcome
 
 
 @asynccontextmanager
@@ -435,6 +436,8 @@ def _report(outcome: Outcome) -> int:
             print("error: this change was already requested.", file=sys.stderr)
         case Denied() | NotRecorded():
             print(f"error: {outcome.reason}", file=sys.stderr)
+        case _:
+            assert_never(outcome)
     return EXIT_REFUSED
 
 
@@ -504,6 +507,8 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from bot.standin.demo import DEFAULT_PORT  # the stand-in is no part of a served bot
+
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"the port on 127.0.0.1 to serve on (default {DEFAULT_PORT})")
     parser.add_argument("--write", metavar="FILE", type=Path, default=Path("demo.env"),

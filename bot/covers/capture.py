@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from bot.covers.outcomes import (
     Actor,
@@ -84,20 +84,20 @@ class Captures:
             log.warning("capture %s of %s by %s failed: %s %s [request id %s]", capture_id,
                         asset_id, actor.user_id, exc.code, exc.message, exc.request_id)
             await self._finish(capture_id, CaptureStatus.FAILED, error_code=exc.code,
-                                       error_msg=exc.message,
-                                       request_id=exc.request_id or request_id)
+                               error_msg=exc.message, request_id=exc.request_id or request_id)
             return Failed(asset_id, exc)
         match outcome:
             case Captured():
                 await self._finish(capture_id, CaptureStatus.SUCCEEDED,
-                                           new_snapshots=len(outcome.new), request_id=request_id)
+                                   new_snapshots=len(outcome.new), request_id=request_id)
             case CaptureFailed():
                 await self._finish(capture_id, CaptureStatus.FAILED,
-                                           error_code="THUMBNAIL_FAILED",
-                                           error_msg=outcome.reason, request_id=request_id)
+                                   error_code="THUMBNAIL_FAILED", error_msg=outcome.reason,
+                                   request_id=request_id)
+            case CaptureTimedOut():
+                await self._finish(capture_id, CaptureStatus.TIMED_OUT, request_id=request_id)
             case _:
-                await self._finish(capture_id, CaptureStatus.TIMED_OUT,
-                                           request_id=request_id)
+                assert_never(outcome)
         return outcome
 
     async def _finish(self, capture_id: int, status: CaptureStatus, **values: Any) -> None:
@@ -107,7 +107,7 @@ class Captures:
         except StoreUnavailable:
             log.exception("could not record the outcome of capture %s (%s)", capture_id, status)
 
-    async def _follow(self, before: Asset) -> CaptureOutcome:
+    async def _follow(self, before: Asset) -> Captured | CaptureFailed | CaptureTimedOut:
         """Poll the asset until its snapshot task ends or the wait runs out."""
         wait = self.wait
         started = time.monotonic()

@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, assert_never
 
 from bot import observe
 from bot.covers import (
@@ -249,6 +249,8 @@ async def _refused(
         case NotRecorded():
             await reply.send(blocks.not_recorded(asset_id=asset_id or "this video"),
                              replace=replace)
+        case _:
+            assert_never(outcome)
 
 
 async def capture(
@@ -283,6 +285,8 @@ async def capture(
         case Denied() | Failed() | NotRecorded():
             await _refused(reply, outcome, actor=actor, asset_id=asset_id, url=None,
                            replace=False)
+        case _:
+            assert_never(outcome)
 
 
 def _cdn_refused(changed: Changed) -> str | None:

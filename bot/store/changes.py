@@ -74,7 +74,9 @@ class ChangeLog(StoreBase):
     async def record_refused(self, attempt: Attempt, status: Status, reason: str) -> int:
         """Record an attempt refused before VOD (denied, busy, duplicate); the row's id.
 
-        The row holds no idempotency key and no asset; its error code is the status.
+        The row holds the asset but no idempotency key (so it never holds a key a later,
+        allowed attempt needs), and is never pending (so it never holds its asset); its
+        error code is the status.
         """
         status = Status(status)
         if status not in REFUSED_STATUSES:

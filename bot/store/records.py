@@ -11,7 +11,7 @@ Every message is a sentence an operator can act on; none carries a password.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -65,7 +65,8 @@ class FollowUpState(enum.StrEnum):
 class FollowUp:
     """A follow-up to post once VOD's CDN refresh task `task_id` ends.
 
-    `response_url` is a capability (anyone holding it can post to the channel): never log it.
+    `response_url` is a capability (anyone holding it can post to the channel): never log it,
+    so it is kept out of the repr, as `CoverRequest.reply_to` is.
     """
 
     id: int
@@ -73,14 +74,11 @@ class FollowUp:
     asset_id: str
     asset_title: str
     task_id: str
-    response_url: str
+    response_url: str = field(repr=False)
     state: FollowUpState
     attempts: int
     created_at: datetime
     due_at: datetime
-
-    def __repr__(self) -> str:  # no response_url in any repr that reaches a log
-        return f"FollowUp(id={self.id}, change_id={self.change_id}, task_id={self.task_id!r})"
 
 
 #: How a change that was begun can end (`AuditStore.finish`).

@@ -1,9 +1,10 @@
-"""The `cover_changes` table, as SQLAlchemy Core metadata.
+"""The store's tables (`cover_changes`, `captures`, `follow_ups`, `slack_uploads`), as
+SQLAlchemy Core metadata.
 
 The migrations under `migrations/versions/` create the same schema; a test compares the
 two so they cannot drift apart.
 
-Two indexes carry the store's guarantees:
+Two indexes of `cover_changes` carry the store's guarantees:
 - `uq_cover_changes_idempotency_key`: a repeated click or Slack retry cannot record a
   second change (NULL keys, used by denied rows, never collide);
 - `uq_cover_changes_pending_asset`, unique on `asset_id` where `status = 'pending'`: one
