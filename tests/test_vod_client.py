@@ -24,6 +24,7 @@ from bot.vod.errors import (
     VodStatusError,
     VodUnavailable,
 )
+from bot.vod.models import ThumbnailStatus
 from tests.fakes.vod_server import FakeVod, snapshot_url
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
@@ -80,7 +81,7 @@ async def test_get_asset_parses_details_in_offset_order(
         ("quantity", 25),
     ]
     assert asset.snapshots[0].url == snapshot_url(KEYNOTE, "sample", 0)
-    assert asset.thumbnail_status == "THUMBNAIL_SUCCEED"
+    assert asset.thumbnail_status is ThumbnailStatus.SUCCEEDED
     [request] = fake_vod.api_requests
     assert request.method == "GET"
     assert request.path == f"/v1.0/{fake_vod.project_id}/asset/details"
@@ -116,6 +117,16 @@ def test_parse_asset_tolerates_missing_and_odd_parts(answer, expected) -> None:
     asset = parse_asset("x1", answer)
     snapshots = [(s.kind, s.offset, s.url) for s in asset.snapshots]
     assert (asset.asset_id, asset.title, asset.cover_url, snapshots) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "status"),
+    [("THUMBNAILING", ThumbnailStatus.THUMBNAILING), ("THUMBNAIL_FAILED", ThumbnailStatus.FAILED),
+     ("UN_THUMBNAIL", None), (7, None), (None, None)],
+)
+def test_thumbnail_status_is_the_enum_or_none(given: object, status: object) -> None:
+    asset = parse_asset("x1", {"thumbnail_info": {"thumbnail_status": given}})
+    assert asset.thumbnail_status is status
 
 
 async def test_search_assets(client: VodClient, fake_vod: FakeVod) -> None:

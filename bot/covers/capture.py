@@ -112,7 +112,7 @@ class Captures:
         wait = self.wait
         started = time.monotonic()
         seen_running = False
-        status: str | None = before.thumbnail_status
+        status: ThumbnailStatus | None = before.thumbnail_status
         for delay in wait.delays():
             waited = time.monotonic() - started
             if waited + delay > wait.timeout_s:

@@ -48,7 +48,14 @@ from bot.vod.errors import (
     VodStatusError,
 )
 from bot.vod.measured import MeasuredTransport
-from bot.vod.models import Asset, AssetSummary, RefreshStatus, Snapshot, SnapshotKind
+from bot.vod.models import (
+    Asset,
+    AssetSummary,
+    RefreshStatus,
+    Snapshot,
+    SnapshotKind,
+    ThumbnailStatus,
+)
 from bot.vod.snapshot_url import is_asset_id, parse_snapshot_url
 
 if TYPE_CHECKING:
@@ -465,10 +472,17 @@ def parse_asset(asset_id: str, data: Mapping[str, Any]) -> Asset:
         title=str(base.get("title") or base.get("video_name") or ""),
         cover_url=next((c for c in covers if isinstance(c, str) and c), None),
         snapshots=sorted(snapshots.values(), key=lambda s: s.offset),
-        thumbnail_status=_text(thumbs.get("thumbnail_status")),
+        thumbnail_status=_thumbnail_status(thumbs.get("thumbnail_status")),
         exec_desc=_text(thumbs.get("exec_desc")),
         duration=_positive(_mapping(base.get("meta_data")).get("duration")),
     )
+
+
+def _thumbnail_status(value: Any) -> ThumbnailStatus | None:
+    try:
+        return ThumbnailStatus(value)
+    except ValueError:
+        return None
 
 
 def parse_asset_list(data: Mapping[str, Any]) -> list[AssetSummary]:

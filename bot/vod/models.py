@@ -25,6 +25,14 @@ class Snapshot(BaseModel):
         return format_time(int(self.offset))
 
 
+class ThumbnailStatus(enum.StrEnum):
+    """`thumbnail_info.thumbnail_status`: where the asset's snapshot task stands."""
+
+    THUMBNAILING = "THUMBNAILING"
+    SUCCEEDED = "THUMBNAIL_SUCCEED"
+    FAILED = "THUMBNAIL_FAILED"
+
+
 class Asset(BaseModel):
     """An asset's details: title, current cover and its snapshots in offset order."""
 
@@ -32,7 +40,8 @@ class Asset(BaseModel):
     title: str
     cover_url: str | None = None
     snapshots: list[Snapshot] = []
-    thumbnail_status: str | None = None
+    #: None also when VOD gives a status this bot does not know.
+    thumbnail_status: ThumbnailStatus | None = None
     exec_desc: str | None = None
     #: Length of the video in seconds (`base_info.meta_data.duration`), when VOD says.
     duration: float | None = None
@@ -40,14 +49,6 @@ class Asset(BaseModel):
     @property
     def snapshot_urls(self) -> set[str]:
         return {snapshot.url for snapshot in self.snapshots}
-
-
-class ThumbnailStatus(enum.StrEnum):
-    """`thumbnail_info.thumbnail_status`: where the asset's snapshot task stands."""
-
-    THUMBNAILING = "THUMBNAILING"
-    SUCCEEDED = "THUMBNAIL_SUCCEED"
-    FAILED = "THUMBNAIL_FAILED"
 
 
 class AssetSummary(BaseModel):
