@@ -124,7 +124,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
     async def capture_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body.get("view") or {}
-        meta = blocks.decode(view.get("private_metadata"))
+        meta = blocks.decode_metadata(view.get("private_metadata"))
         values = (view.get("state") or {}).get("values") or {}
         field = values.get(blocks.CAPTURE_INPUT_BLOCK, {}).get(blocks.CAPTURE_INPUT_ACTION, {})
         try:

@@ -64,7 +64,10 @@ from bot.slack.blocks.primitives import slack_date as slack_date
 from bot.slack.blocks.usage import EXAMPLES as EXAMPLES
 from bot.slack.blocks.usage import USAGE as USAGE
 from bot.slack.blocks.usage import usage as usage
+from bot.slack.blocks.values import ButtonValue as ButtonValue
+from bot.slack.blocks.values import CaptureMetadata as CaptureMetadata
 from bot.slack.blocks.values import decode as decode
+from bot.slack.blocks.values import decode_metadata as decode_metadata
 from bot.slack.blocks.values import encode as encode
 from bot.slack.blocks.values import new_nonce as new_nonce
 from bot.slack.blocks.values import use_cover_value as use_cover_value
