@@ -21,10 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import (
-    AsyncSlackRequestHandler,
-    to_starlette_response,
-)
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -47,16 +44,17 @@ log = logging.getLogger(__name__)
 GRACEFUL_SHUTDOWN_S = 5
 
 
-class SlackEventsHandler(AsyncSlackRequestHandler):
-    """Bolt's Starlette handler behind `SignedBody`: the body is read within its limit and
-    verified on the raw bytes before `SlackRequest` parses it (see `bot.slack.request`)."""
+class SlackEventsHandler:
+    """`POST /slack/events` for the Bolt `app`, behind `SignedBody`: the body is read within
+    its limit and verified on the raw bytes before `SlackRequest` parses it (see
+    `bot.slack.request`). Bolt's Starlette handler would read the whole body first, so only
+    its response conversion is used."""
 
     def __init__(self, app: AsyncApp, door: SignedBody) -> None:
-        super().__init__(app)
+        self.app = app
         self.door = door
 
-    async def handle(self, req: Request, addition_context_properties: dict | None = None
-                     ) -> Response:
+    async def handle(self, req: Request) -> Response:
         try:
             raw = await self.door.read(req.headers, req.stream())
         except Refused as refusal:

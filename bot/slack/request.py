@@ -26,6 +26,15 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.context.async_context import AsyncBoltContext
+
+# Two of Bolt's internal modules, not its public API (so pyproject.toml pins slack-bolt to
+# the minor version they were read from, and tests/test_bolt_internals.py fails when they
+# change): `AsyncBoltRequest.__init__` parses the body with `parse_body`, which misreads a
+# form body that merely contains the text `payload`, and builds the context with
+# `build_async_context`, which raises on odd nested fields. So `SlackRequest` hands Bolt
+# an empty body, parses it itself, and builds the context with Bolt's own function; the
+# `to_*` views are what Bolt derives from every body before a listener runs, tried here
+# first so an odd body is answered instead of failing inside Bolt.
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.payload_utils import (
