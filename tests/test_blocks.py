@@ -186,7 +186,7 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
             user_id="U456", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
             request_id="r", images=images, change_id=8, cdn_refused="quota <!channel> " * 90)))
     for state in FollowUpState:
-        if state is not FollowUpState.PENDING:
+        if state not in (FollowUpState.PENDING, FollowUpState.EXPIRED):  # never posted
             out.append((f"cdn {state}", blocks.cdn_follow_up(
                 state, asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
                 change_id=2**31, waited_s=600)))

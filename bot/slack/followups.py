@@ -12,6 +12,11 @@ is looked at, and marked told in a transaction that proves the lease is still ou
 crash between that mark and the post loses it rather than risking a second post. Rows
 survive a restart (a lease left by a killed process expires; a clean stop gives them back).
 
+A backlog (after an outage, say) is worked `BATCH` rows at a time, concurrently, batch
+after batch without waiting for the next poll; each row gets at most half the lease, so
+no row outlives its lease. Slack takes posts to a `response_url` for 30 minutes only: an
+older follow-up is marked `expired` and not posted.
+
 The post is one more on the outcome's `response_url`: every flow uses at most 4 of its 5
 (see `bot.slack.flows`), and the follow-up has no pictures, so no links-only resend.
 """
@@ -39,6 +44,11 @@ log = logging.getLogger(__name__)
 
 #: What each final task state tells the channel.
 _TOLD = {RefreshStatus.SUCCEED: FollowUpState.LIVE, RefreshStatus.FAILED: FollowUpState.FAILED}
+#: Rows leased and worked at once: 2,000 due follow-ups are told in about a minute, while
+#: VOD sees at most this many status requests at a time.
+BATCH = 25
+#: How long Slack accepts posts to a `response_url`.
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 
 
 class FollowUps:
@@ -61,7 +71,7 @@ class FollowUps:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self, grace_s: float) -> None:
-        """Let the row under way finish (at most `grace_s`), then give back what is held."""
+        """Let the batch under way finish (at most `grace_s`), then give back what is held."""
         self._stopping.set()
         if self._task is None:
             return
@@ -76,10 +86,12 @@ class FollowUps:
             log.warning("could not give back the follow-ups under way: %s", exc)
 
     async def _run(self) -> None:
-        """Every `poll_s`: do the due follow-ups. Failures are logged and tried again."""
+        """Do the due follow-ups, a batch after another while batches come full, then
+        wait `poll_s`. Failures are logged and tried again."""
         while not self._stopping.is_set():
             try:
-                await self.run_once()
+                if await self.run_once() == BATCH:
+                    continue  # a backlog: the next batch at once
             except StoreUnavailable as exc:
                 log.warning("CDN follow-ups: %s", exc)
             except Exception:
@@ -87,14 +99,35 @@ class FollowUps:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.wait.poll_s)
 
-    async def run_once(self) -> None:
-        """Lease the due follow-ups and look at each; what is left at a stop goes back."""
-        for row in await self.store.claim_follow_ups(self.owner, lease=self.lease):
-            if self._stopping.is_set():
-                break
-            await self._follow(row)
+    async def run_once(self) -> int:
+        """Lease up to `BATCH` due follow-ups and work them at once; how many."""
+        rows = await self.store.claim_follow_ups(self.owner, lease=self.lease, limit=BATCH)
+        await asyncio.gather(*(self._follow_within_lease(row) for row in rows))
+        return len(rows)
+
+    async def _follow_within_lease(self, row: FollowUp) -> None:
+        """`_follow`, given half the lease: a row that takes longer is looked at again later
+        (its lease still ours for the other half), never after another process took it."""
+        try:
+            try:
+                async with asyncio.timeout(self.lease.total_seconds() / 2):
+                    await self._follow(row)
+            except TimeoutError:
+                log.warning("change %s: the CDN follow-up took too long; trying again later",
+                            row.change_id)
+                await self.store.reschedule_follow_up(row.id, self.owner, datetime.now(UTC))
+        except StoreUnavailable as exc:  # its lease expires; a later round takes it
+            log.warning("change %s: CDN follow-up: %s", row.change_id, exc)
+        except Exception:
+            log.exception("change %s: CDN follow-up failed; trying again later", row.change_id)
 
     async def _follow(self, row: FollowUp) -> None:
+        now = datetime.now(UTC)
+        if now - row.created_at >= RESPONSE_URL_LIFETIME:
+            if await self.store.finish_follow_up(row.id, self.owner, FollowUpState.EXPIRED):
+                log.warning("change %s: the CDN follow-up is older than Slack keeps its "
+                            "response_url; not posted", row.change_id)
+            return
         try:
             status = await self.vod.refresh_status(row.task_id)
         except VodError as exc:  # asked again later; the deadline still holds

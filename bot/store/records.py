@@ -53,12 +53,14 @@ class CaptureStatus(enum.StrEnum):
 
 class FollowUpState(enum.StrEnum):
     """A CDN refresh follow-up: `pending` while VOD's task is followed, then what the
-    channel was told (`live`, `unconfirmed` after the deadline, `failed`)."""
+    channel was told (`live`, `unconfirmed` after the deadline, `failed`), or `expired`:
+    not told, as Slack no longer takes posts to its `response_url` (30 minutes)."""
 
     PENDING = "pending"
     LIVE = "live"
     UNCONFIRMED = "unconfirmed"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
