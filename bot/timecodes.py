@@ -11,7 +11,12 @@ from collections.abc import Sequence
 
 #: VOD takes at most 10 time points per snapshot task.
 MAX_TIMES = 10
-_TIME = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+)(s)?$")
+#: Words looked at before refusing: duplicates are dropped, so a few more than MAX_TIMES
+#: may be fine (`0:05 5s 5`), but never thousands.
+MAX_WORDS = 10 * MAX_TIMES
+#: ASCII digits only (`\d` would take Arabic-Indic or mathematical bold digits), at most
+#: six a part (999,999 s is 277 hours): `int()` never sees a number it refuses.
+_TIME = re.compile(r"(?:(?:([0-9]{1,6}):)?([0-9]{1,6}):)?([0-9]{1,6})(s)?")
 
 
 class TimecodeError(ValueError):
@@ -23,15 +28,16 @@ def parse_times(words: Sequence[str]) -> list[int]:
     words = [w for word in words for w in word.replace(",", " ").split()]
     if not words:
         raise TimecodeError("Give at least one time, e.g. `1:23`, `83s` or `1:02:03`.")
-    seconds: list[int] = []
-    for word in words:
-        value = parse_time(word)
-        if value not in seconds:
-            seconds.append(value)
+    if len(words) > MAX_WORDS:
+        raise _too_many(len(words))
+    seconds = list(dict.fromkeys(parse_time(word) for word in words))
     if len(seconds) > MAX_TIMES:
-        raise TimecodeError(f"That is {len(seconds)} times; VOD takes at most {MAX_TIMES} "
-                            "at once.")
+        raise _too_many(len(seconds))
     return seconds
+
+
+def _too_many(count: int) -> TimecodeError:
+    return TimecodeError(f"That is {count} times; VOD takes at most {MAX_TIMES} at once.")
 
 
 def parse_time(word: str) -> int:
@@ -39,7 +45,7 @@ def parse_time(word: str) -> int:
     shown = word if len(word) <= 20 else word[:19] + "…"
     if word.startswith("-"):
         raise TimecodeError(f"`{shown}` is negative: times count from the start of the video.")
-    match = _TIME.match(word.lower())
+    match = _TIME.fullmatch(word.lower())
     if match is None:
         raise TimecodeError(f"`{shown}` is not a time: write `83s`, `1:23` or `1:02:03`.")
     hours, minutes, secs, unit = match.groups()

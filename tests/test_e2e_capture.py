@@ -83,6 +83,8 @@ def test_when_the_cover_was_a_snapshot_the_picker_offers_it_back(
 @pytest.mark.parametrize(("times", "says"), [
     ("-5", "negative"), ("1:75", "up to 59"), ("soon", "not a time"),
     (" ".join(f"0:{n:02d}" for n in range(11)), "at most 10"),
+    ("1" * 4301, "at most 3,000"), ("\u0661:\u0662\u0663", "not a time"),
+    ("\U0001d7cf\U0001d7d0", "not a time"), ("1:60", "up to 59"),
 ])
 def test_malformed_times_are_refused_before_any_vod_call(
     bot: ServedBot, fake_vod: FakeVod, times: str, says: str
@@ -150,6 +152,11 @@ def test_the_picker_opens_a_modal_whose_times_are_captured(
     refused = bot.post(body, signature_headers(body))
     assert refused.json()["response_action"] == "errors"
     assert "up to 59" in refused.json()["errors"][blocks.CAPTURE_INPUT_BLOCK]
+    for text in ("1" * 4301, " ".join(str(n) for n in range(8000))):
+        typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: text}}
+        body = view_submission_body(view, typed)
+        refused = bot.post(body, signature_headers(body))
+        assert refused.status_code == 200 and refused.json()["response_action"] == "errors"
     assert fake_vod.requests_to("/asset/process") == []
 
     typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: "0:42"}}

@@ -29,6 +29,7 @@ def test_accepted_forms(words: list[str], seconds: list[int]) -> None:
     (["-5"], "negative"),
     (["-0:05"], "negative"),
     (["1:75"], "up to 59"),
+    (["1:60"], "up to 59"),
     (["1:60:00"], "up to 59"),
     (["abc"], "not a time"),
     (["1.5"], "not a time"),
@@ -36,6 +37,11 @@ def test_accepted_forms(words: list[str], seconds: list[int]) -> None:
     (["1::2"], "not a time"),
     ([str(n) for n in range(11)], "at most 10"),
     (["x" * 500], "not a time"),
+    (["1" * 4301], "not a time"),  # past Python's integer-string limit: never int()ed
+    (["1234567"], "not a time"),
+    (["\u0661:\u0662\u0663"], "not a time"),  # Arabic-Indic digits
+    (["\U0001d7cf\U0001d7d0"], "not a time"),  # mathematical bold digits
+    (["5"] * 101, "That is 101 times"),  # counted before any word is parsed
 ])
 def test_refused_with_a_reason(words: list[str], says: str) -> None:
     with pytest.raises(TimecodeError, match=says) as caught:
@@ -47,6 +53,8 @@ def test_past_the_end_names_the_times_and_the_length() -> None:
     with pytest.raises(TimecodeError, match=r"2:20, 3:00 is past the end .* 2:11 long"):
         check_within([5, 140, 180], 131)
     check_within([130], 131)
+    with pytest.raises(TimecodeError, match="2:11 is past the end"):  # the length itself
+        check_within([131], 131)
     check_within([10_000], None)  # VOD did not say how long the video is
 
 
@@ -63,3 +71,11 @@ def test_the_command_grammar() -> None:
     refused = parse_command(f"{ASSET} at", hosts)
     assert isinstance(refused, Invalid) and "at least one time" in refused.problem
     assert isinstance(parse_command(f"{ASSET} attic", hosts), Invalid)
+
+
+def test_command_text_is_bounded_before_it_is_parsed() -> None:
+    hosts = ["*.cdn-vod.huaweicloud.com"]
+    refused = parse_command(f"{ASSET} at {'1' * 4301}", hosts)
+    assert isinstance(refused, Invalid) and "4,337 characters" in refused.problem
+    refused = parse_command(f"{ASSET} at " + " ".join(str(n) for n in range(8000)), hosts)
+    assert isinstance(refused, Invalid) and "at most 3,000" in refused.problem

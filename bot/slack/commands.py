@@ -72,9 +72,17 @@ class Invalid:
 
 Command = Help | ShowPicker | Capture | SetFromUrl | Search | History | Invalid
 
+#: More than any command of the grammar needs (a snapshot URL is at most 1,024 characters,
+#: and Slack may send it twice, as `<url|url>`); longer text is refused before any parse,
+#: so no part of the grammar ever works on an attacker's megabyte.
+MAX_COMMAND_TEXT = 3000
+
 
 def parse_command(text: str | None, snapshot_hosts: list[str]) -> Command:
     """What the text after `/setcover` asks for; `Invalid` says what was wrong."""
+    if text is not None and len(text) > MAX_COMMAND_TEXT:
+        return Invalid(f"That is {len(text):,} characters; a `{blocks.COMMAND}` command is "
+                       f"at most {MAX_COMMAND_TEXT:,}.")
     text = " ".join((text or "").split())
     if not text or text.lower() in {"help", "-h", "--help", "?"}:
         return Help()
