@@ -11,15 +11,14 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import (
-    MAX_ALT_TEXT,
-    MAX_BLOCKS,
-    MAX_BUTTON_TEXT,
-    MAX_SECTION_TEXT,
-    Message,
-)
+from bot.slack.blocks import Message
 
-# Slack's limits that only the judge needs (https://api.slack.com/reference/block-kit/blocks).
+# Slack's documented limits (https://api.slack.com/reference/block-kit/blocks), written
+# here rather than imported from the builders: the code is not the judge of itself.
+MAX_BLOCKS = 50
+MAX_BUTTON_TEXT = 75
+MAX_SECTION_TEXT = 3000
+MAX_ALT_TEXT = 2000
 MAX_BUTTON_VALUE = 2000
 MAX_ACTION_ID = 255
 MAX_BLOCK_ID = 255

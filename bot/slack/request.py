@@ -92,7 +92,11 @@ class SignedBody:
             if len(body) > self.limit:
                 raise Refused(413, f"body over {self.limit} bytes")
         raw = bytes(body)
-        if not self.verifier.is_valid(raw, timestamp, signature):
+        try:
+            valid = self.verifier.is_valid(raw, timestamp, signature)
+        except UnicodeDecodeError:  # the verifier decodes the body; Slack's is always UTF-8
+            valid = False
+        if not valid:
             raise Refused(401, "bad signature")
         return raw
 
