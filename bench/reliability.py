@@ -46,9 +46,9 @@ SECRETS: dict[str, re.Pattern[str]] = {
     "SLACK_BOT_TOKEN": re.compile(re.escape(BOT_TOKEN)),
     "SLACK_SIGNING_SECRET": re.compile(re.escape(SIGNING_SECRET)),
     # The fake Slack's response_urls end as Slack's do, `commands/<team>/<id>/<secret>`;
-    # found plain, JSON-escaped or URL-encoded.
+    # found plain, JSON-escaped, URL-encoded or both (`%5C%2F`).
     "response_url": re.compile(r"(?:commands|actions){0}T0TEAM{0}\d+{0}[0-9a-f]{{24}}".format(
-        r"(?:\\*/|%2[Ff])")),
+        r"(?:(?:\\|%5[Cc])*(?:/|%2[Ff]))")),
 }
 
 

@@ -23,9 +23,10 @@ from pydantic import SecretStr
 from bot.config import Settings
 
 REDACTED = "[redacted]"
-#: A path separator as it appears in logs: plain, JSON-escaped (`\/`, doubled by repr) or
-#: URL-encoded.
-_SEP = r"(?:\\*/|%2[Ff])"
+#: A path separator as it appears in logs: plain, JSON-escaped as Slack writes it (`\/`,
+#: doubled by repr), URL-encoded, or both (a form field holding Slack's JSON: `%5C%2F`,
+#: `%5C/`).
+_SEP = r"(?:(?:\\|%5[Cc])*(?:/|%2[Ff]))"
 _PATTERNS = (  # group 1 is kept, the rest redacted
     # Slack tokens: bot, user, app-level, configuration…
     re.compile(r"\b(x(?:ox[a-z]|app)-)[A-Za-z0-9-]{6,}"),
@@ -40,7 +41,7 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", 
 
 
 class Redactor(logging.Filter):
-    """Rewrites each record's message, exception text and `extra=` strings without secrets."""
+    """Rewrites each record's message, exception text and `extra=` values without secrets."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -72,9 +73,22 @@ class Redactor(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         for name, value in vars(record).items():
-            if name not in _STANDARD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, name, self.redact(value))
+            if name not in _STANDARD_ATTRIBUTES:
+                setattr(record, name, self._redact_value(value))
         return True
+
+    def _redact_value(self, value: object) -> object:
+        """An `extra=` value without secrets: strings redacted, containers walked, anything
+        else (an exception, a URL object) as its redacted text, as the JSON line shows it."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self._redact_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._redact_value(item) for item in value]
+        return self.redact(str(value))
 
 
 def secret_values(settings: Settings) -> list[str]:

@@ -24,12 +24,20 @@ USER_ID = "U0EDITOR"
 _triggers = itertools.count(1)
 
 
+def slack_json(value: Any) -> str:
+    """JSON as Slack writes it, every `/` escaped as `\\/` (valid JSON; what reads or
+    redacts Slack's payloads must expect it)."""
+    return json.dumps(value).replace("/", "\\/")
+
+
 def signature_headers(
-    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+    body: str | bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
     content_type: str = "application/x-www-form-urlencoded",
 ) -> dict[str, str]:
+    """Slack's headers for `body`: signed over its raw bytes (a str is sent as UTF-8)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    raw = body if isinstance(body, bytes) else body.encode()
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256).hexdigest()
     return {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
@@ -112,7 +120,7 @@ def click_body(
             "action_ts": f"{time.time():.6f}",
         }],
     }
-    return urlencode({"payload": json.dumps(payload)})
+    return urlencode({"payload": slack_json(payload)})
 
 
 def view_submission_body(
@@ -141,4 +149,4 @@ def view_submission_body(
         "response_urls": [],
         "is_enterprise_install": False,
     }
-    return urlencode({"payload": json.dumps(payload)})
+    return urlencode({"payload": slack_json(payload)})

@@ -12,8 +12,11 @@ import pytest
 from bot.config import Settings
 from bot.logs import REDACTED, configure_logging
 
-PASSWORD = "iam-pa$$word/with spaces"
+PASSWORD = 'iam-pa$$word/with spaces, "quotes" and \\backslashes\\'
 HOOK = "https://hooks.slack.com/actions/T0TEAM/123456/AbCdEf0123456789"
+#: HOOK inside a Slack payload (`/` written `\/`), form-encoded whole or all but its slashes.
+HOOK_IN_PAYLOADS = (quote(HOOK.replace("/", "\\/"), safe=""),
+                    quote(HOOK.replace("/", "\\/"), safe="/:"))
 
 
 @pytest.fixture(params=["text", "json"])
@@ -22,7 +25,12 @@ def logged(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -
                         log_format=request.param)
     configure_logging(settings)
     log = logging.getLogger("some.library")
-    log.debug("password %s, encoded %s", PASSWORD, quote(PASSWORD, safe=""))
+    log.debug("password %s, encoded %s, in JSON %s", PASSWORD, quote(PASSWORD, safe=""),
+              json.dumps({"password": PASSWORD}))
+    for hook in HOOK_IN_PAYLOADS:
+        log.debug("body: payload=%s", quote('{"response_url":"', safe="") + hook)
+    log.info("a record with odd extras", extra={"body": {"response_url": HOOK},
+                                                "urls": [HOOK], "error": ValueError(HOOK)})
     log.warning("body %s", json.dumps({"response_url": HOOK, "token": "xoxb-1-2-abcdefg"}))
     log.info("ws wss://wss.slack.com/link/?ticket=8a7b6c5d&app_id=A1", extra={"url": HOOK})
     try:
@@ -37,7 +45,7 @@ def test_no_secret_and_no_response_url_at_any_level(logged: str) -> None:
     for needle in (PASSWORD, quote(PASSWORD, safe=""), json.dumps(PASSWORD)[1:-1],
                    "AbCdEf0123456789", "xoxb-1-2-abcdefg", "8a7b6c5d"):
         assert needle not in logged, needle
-    assert logged.count(REDACTED) >= 7
+    assert logged.count(REDACTED) >= 10
     assert "RuntimeError" in logged and "hooks.slack.com/actions/" in logged  # still useful
 
 

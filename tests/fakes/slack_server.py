@@ -36,6 +36,7 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from bot.standin.server import ThreadedServer
+from tests.slack_requests import slack_json
 
 TEAM_NAME = "Video Team"
 #: The scopes a bot installed from manifest.yaml has.
@@ -141,7 +142,7 @@ class FakeSlack:
         """Send a Socket Mode envelope (`slash_commands`, `interactive`) to the bot's open
         WebSocket, as Slack does; returns its `envelope_id`."""
         envelope_id = secrets.token_hex(8)
-        message = json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
+        message = slack_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
                               "accepts_response_payload": True, "retry_attempt": 0,
                               "retry_reason": ""})
         with self.lock:
@@ -236,7 +237,7 @@ class FakeSlack:
             record.answer = {"ok": True}
         with self.lock:
             self.calls.append(record)
-        return web.json_response(record.answer, headers=headers)
+        return web.json_response(record.answer, headers=headers, dumps=slack_json)
 
     async def _hook(self, request: web.Request) -> web.Response:
         record = Recorded(request.match_info["hook_id"], await _read_body(request),
@@ -255,7 +256,7 @@ class FakeSlack:
         with self.lock:
             self.hook_posts.append(record)
         if refusal:
-            return web.json_response(refusal, status=400)
+            return web.json_response(refusal, status=400, dumps=slack_json)
         return web.Response(text="ok")
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -320,7 +321,7 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         await ws.send_json({"type": "hello", "num_connections": 1,
-                            "connection_info": {"app_id": "A0SETCOVER"}})
+                            "connection_info": {"app_id": "A0SETCOVER"}}, dumps=slack_json)
         with self.lock:
             self.sockets.append(ws)
         async for message in ws:
