@@ -3,13 +3,13 @@
     .venv/bin/python bench/reliability.py                 # full profile (3-8 min), writes the doc
     .venv/bin/python bench/reliability.py --profile ci    # the CI profile, writes nothing
 
-It runs pytest on tests/test_faults.py, tests/test_fuzz.py, tests/test_load.py and
-tests/test_observability.py with `PROVE_PROFILE=full` and `PROVE_REPORT=<file>` (each suite
-adds its figures there, see tests/prove.py), keeps every served bot's log under one
-directory, then scans those logs for every secret the suites configured (VOD AK/SK,
-security token, static and issued IAM tokens, IAM password, Slack bot token, signing
-secret) and for `response_url`s, which are capabilities too. Loopback only; every suite is
-bounded in count and time.
+It runs pytest on tests/test_faults.py, tests/test_fuzz.py, tests/test_load.py,
+tests/test_observability.py and tests/test_floods.py with `PROVE_PROFILE=full` and
+`PROVE_REPORT=<file>` (each suite adds its figures there, see tests/prove.py), keeps
+every served bot's log under one directory, then scans those logs for every secret the
+suites configured (VOD AK/SK, security token, static and issued IAM tokens, IAM password,
+Slack bot token, signing secret) and for `response_url`s, which are capabilities too.
+Loopback only; every suite is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tests.fakes.vod_server import FakeVod  # noqa: E402
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 SUITES = ["tests/test_faults.py", "tests/test_fuzz.py", "tests/test_load.py",
-          "tests/test_observability.py"]
+          "tests/test_observability.py", "tests/test_floods.py"]
 #: What must never be in a log: the suites' secrets, by name, and response_urls.
 _fake = FakeVod()  # its credentials; its server is never started
 SECRETS: dict[str, re.Pattern[str]] = {
@@ -112,6 +112,7 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
     faults = figures.get("faults", {})
     fuzz = figures.get("fuzz", {})
     load = figures.get("load", {})
+    slow = figures.get("slow_senders", {})
     injected = sum(faults.get(k, 0) for k in ("vod_injected", "slack_injected",
                                               "store_injected"))
     survived = sum(faults.get(k, 0) for k in ("vod_survived", "slack_survived",
@@ -137,6 +138,13 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
          f"{load.get('ack_within_100ms', '?')} of {load.get('acks', '?')} within 100 ms, "
          f"{load.get('ack_within_1s', '?')} within 1 s, all within "
          f"{load.get('ack_all_within_s', '?')} s"),
+        (f"slow senders: {slow.get('connections', '?')} connections trickling their body, "
+         f"open-file limit {slow.get('open_files', '?')}",
+         f"all taken in within {slow.get('taken_in_s', '?')} s; then "
+         f"{slow.get('slack_acknowledged', '?')} of {slow.get('slack_requests', '?')} Slack "
+         f"requests acknowledged within 3 s (slowest {slow.get('slack_slowest_s', '?')} s); "
+         f"every slow connection closed within {slow.get('closed_within_s', '?')} s of "
+         "being opened"),
         ("changes lost", f"**{lost}**"),
         ("changes duplicated", f"**{duplicated}**"),
         (f"secrets found in {len(logs)} bot logs ({log_lines} lines)", f"**{_total(found)}**"),
@@ -182,6 +190,10 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
   change once, every row ends final, every click is answered.
 - **Observability** (`tests/test_observability.py`): `/metrics` and the JSON log lines
   after a scenario say what happened.
+- **Floods** (`tests/test_floods.py`): connections that send signed-looking headers and
+  then trickle their body, more of them than the bot may open files (`ulimit -n`), while
+  Slack sends `/setcover help` on fresh connections: each must be acknowledged within
+  3 s, and every slow connection closed by the bot within seconds.
 - **Secrets**: every served bot's log is scanned for each secret the suites configured and
   for `response_url`s:
 

@@ -56,6 +56,13 @@ VOD_RETRIES = Counter(
     "setcover_vod_retries",
     "VOD calls tried again after a timeout, lost connection, 429 or 5xx.",
 )
+CONNECTIONS_CLOSED = Counter(
+    "setcover_connections_closed",
+    "Connections the server closed before their request arrived whole, by reason (`slow`: "
+    "past the read deadline; `evicted`: the oldest unfinished one, to make way for a new "
+    "one near the open-file limit).",
+    ["reason"],
+)
 DENIALS = Counter(
     "setcover_denials",
     "Attempts the policy refused, by where they came from.",

@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.config import Settings
+from bot.connections import GuardedHttpTools
 from bot.services import open_services, stale_after
 from bot.slack.app import build_app, open_web_client
 from bot.slack.followups import FollowUps
@@ -176,7 +177,7 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:
         # uvloop and httptools (uvicorn[standard]) by name, not "auto": a missing one fails
         # at start instead of silently serving on the slower asyncio loop and h11.
         loop="uvloop",
-        http="httptools",
+        http=GuardedHttpTools,  # httptools, with a request deadline and a connection budget
         ws="none",
         log_config=None,
         access_log=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -63,12 +64,13 @@ class ServedBot:
     """A `setcover-bot serve` process and the requests Slack would send it.
 
     By default it lets `USER_ID` change covers and keeps its audit store in a SQLite file in
-    `workdir`; `settings` overrides any variable (another DATABASE_URL, other rules).
+    `workdir`; `settings` overrides any variable (another DATABASE_URL, other rules);
+    `open_files` lowers its limit of open files (`ulimit -n`).
     """
 
     def __init__(
         self, workdir: Path, vod: FakeVod, slack: FakeSlack,
-        settings: dict[str, str] | None = None,
+        settings: dict[str, str] | None = None, *, open_files: int | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -86,6 +88,8 @@ class ServedBot:
         self.process = subprocess.Popen(
             [console_script(), "serve"], cwd=workdir, env=bot_environment(self.settings),
             stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=None if open_files is None else lambda: resource.setrlimit(
+                resource.RLIMIT_NOFILE, (open_files, open_files)),
         )
         self.http = httpx.Client(base_url=self.url, timeout=10)
         try:
