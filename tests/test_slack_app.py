@@ -136,6 +136,31 @@ async def test_picker_then_click_sets_the_cover_and_tells_the_channel(
     assert bot.slack.api_calls("chat.postMessage") == []  # response_url only
 
 
+#: A title VOD holds that tries to fake a line, reverse text and hide characters.
+FORGED_TITLE = "Keynote\n\n:heavy_check_mark: <@U0BOSS> approved\r\n> quoted\u202e\u200b\tend"
+
+
+async def test_a_title_is_shown_on_one_line_without_invisible_characters(
+    bot: Bot, fake_vod: FakeVod
+) -> None:
+    asset_id = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
+    fake_vod.add_asset(asset_id, FORGED_TITLE)
+    _, url = await bot.command(asset_id)
+    (picker,) = await bot.posts(url)
+    _, click_url = await bot.click(picker, text="Use as cover")
+    _, outcome, confirmation = await bot.posts(click_url, 3)
+    _, history_url = await bot.command(f"history {asset_id}")
+    (history,) = await bot.posts(history_url)
+    shown = "Keynote :heavy_check_mark: &lt;@U0BOSS&gt; approved &gt; quoted end"
+    for message in (picker, outcome, confirmation, history):
+        sent = json.dumps(message.body, ensure_ascii=False)
+        assert shown in sent, sent
+        assert not any(c in sent for c in "\u202e\u200b\t\r"), sent
+        lines = [line for block in message.blocks if block["type"] == "section"
+                 for line in block["text"]["text"].splitlines()]
+        assert not any(line.startswith((":heavy_check_mark:", "&gt;")) for line in lines)
+
+
 async def test_a_second_click_on_the_same_picker_changes_nothing(
     bot: Bot, fake_vod: FakeVod
 ) -> None:

@@ -181,6 +181,16 @@ async def test_long_titles_and_messages_are_kept_whole(audit_store: AuditStore) 
     assert (record.asset_title, record.error_msg) == (title, message)
 
 
+async def test_a_title_written_before_titles_were_one_line_is_read_as_one(
+    audit_store: AuditStore,
+) -> None:
+    change_id = await audit_store.begin(attempt())
+    await audit_store.finish(change_id, status=Status.SUCCEEDED,
+                             asset_title="Keynote\n:heavy_check_mark: approved\u202e")
+    (record,) = await audit_store.history("a1")
+    assert record.asset_title == "Keynote :heavy_check_mark: approved"
+
+
 async def test_history_limit(audit_store: AuditStore) -> None:
     ids = []
     for n in range(5):

@@ -14,6 +14,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.text import one_line
+
 
 class Source(enum.StrEnum):
     """Where a change was asked for."""
@@ -63,8 +65,19 @@ class FollowUpState(enum.StrEnum):
     EXPIRED = "expired"
 
 
+class _TitledRow:
+    """A row holding a video's title: shown as one line (`one_line`), also when the row was
+    written before titles were (the title comes from VOD, someone else's text)."""
+
+    asset_title: str | None
+
+    def __post_init__(self) -> None:
+        if self.asset_title is not None:
+            object.__setattr__(self, "asset_title", one_line(self.asset_title))
+
+
 @dataclass(frozen=True)
-class FollowUp:
+class FollowUp(_TitledRow):
     """A follow-up to post once VOD's CDN refresh task `task_id` ends.
 
     `response_url` is a capability (anyone holding it can post to the channel): never log it,
@@ -120,7 +133,7 @@ class CaptureAttempt:
 
 
 @dataclass(frozen=True)
-class ChangeRecord:
+class ChangeRecord(_TitledRow):
     """One row of `cover_changes`; times are timezone-aware UTC."""
 
     id: int

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
+from bot.text import one_line
 from bot.timecodes import format_time
 
 SnapshotKind = Literal["sample", "dots", "quantity"]
+#: A video's title as VOD gives it, made one line where it enters the bot (`one_line`), so
+#: that every message, record and terminal line that shows it shows the same safe text.
+Title = Annotated[str, AfterValidator(one_line)]
 
 
 class Snapshot(BaseModel):
@@ -37,7 +41,7 @@ class Asset(BaseModel):
     """An asset's details: title, current cover and its snapshots in offset order."""
 
     asset_id: str
-    title: str
+    title: Title
     cover_url: str | None = None
     snapshots: list[Snapshot] = []
     #: None also when VOD gives a status this bot does not know.
@@ -55,7 +59,7 @@ class AssetSummary(BaseModel):
     """One line of a search result."""
 
     asset_id: str
-    title: str
+    title: Title
     cover_url: str | None = None
 
 
