@@ -162,6 +162,21 @@ async def test_concurrent_checks_share_one_lookup(
     assert sorted(call.body["usergroup"] for call in calls) == ["S1", "S2"]
 
 
+async def test_a_check_given_up_leaves_the_others_their_shared_lookup(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    rules = policy(slack_client, usergroups="S1")
+    fake_slack.usergroups_delay_s = 1.0
+    given_up = asyncio.ensure_future(rules.check("T1", "C1", "U1"))
+    waiting = [asyncio.ensure_future(rules.check("T1", "C1", user)) for user in ("U2", "U3")]
+    await asyncio.sleep(0.3)  # all three wait on the one lookup under way
+    given_up.cancel()
+    member, stranger = await asyncio.gather(*waiting)
+    assert member.allowed and not stranger.allowed
+    assert "could not be checked" not in stranger.reason
+    assert len(fake_slack.api_calls("usergroups.users.list")) == 1
+
+
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [

@@ -192,6 +192,21 @@ async def test_snapshot_url_sets_the_cover_at_once(bot: Bot, fake_vod: FakeVod) 
     assert len(fake_vod.cover_changes) == 2
 
 
+async def test_the_same_snapshot_url_command_twice_makes_one_change(
+    bot: Bot, fake_vod: FakeVod
+) -> None:
+    """Slack retries a command it saw no answer to with the same body (the same
+    `trigger_id`): the change is made once, whatever reaches the bot twice."""
+    url = bot.slack.new_response_url()
+    body = command_body(snapshot_url(AVATAR, "dots", 0), response_url=url)
+    for _ in range(2):
+        assert (await bot.post(body)).status_code == 200
+    posts = await bot.posts(url, 2)
+    assert sum("was already requested" in p.text for p in posts) == 1, [p.text for p in posts]
+    assert [p.body["response_type"] for p in posts].count("in_channel") == 1
+    assert len(fake_vod.cover_changes) == 1
+
+
 async def test_search_lists_assets_with_pick_buttons(bot: Bot, fake_vod: FakeVod) -> None:
     _, url = await bot.command("search keynote")
     (results,) = await bot.posts(url)

@@ -23,6 +23,7 @@ it (`invalid_blocks`), and so is every `slack_file` with `reject_slack_files`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import secrets
@@ -108,6 +109,8 @@ class FakeSlack:
         self.hook_posts: list[Recorded] = []
         self.usergroups: dict[str, list[str]] = {}
         self.usergroups_error: str | None = None
+        #: Seconds `usergroups.users.list` takes to answer (a slow Slack).
+        self.usergroups_delay_s = 0.0
         self.reject_images = False
         self.unreachable_images: set[str] = set()
         self.hook_faults: list[HookFault] = []
@@ -184,6 +187,7 @@ class FakeSlack:
             self.socket_acks.clear()
         self.usergroups = {}
         self.usergroups_error = None
+        self.usergroups_delay_s = 0.0
         self.reject_images = False
         self.unreachable_images = set()
         self.bot_scopes = list(MANIFEST_SCOPES)
@@ -220,6 +224,7 @@ class FakeSlack:
             record.answer = {"ok": False, "error": "missing_scope", "needed": missing,
                              "provided": ",".join(self.bot_scopes)}
         elif method == "usergroups.users.list":
+            await asyncio.sleep(self.usergroups_delay_s)
             record.answer = self._usergroup_members(str(body.get("usergroup", "")))
         elif method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}:
             record.answer = self._message_answer(record)
