@@ -113,6 +113,7 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
     fuzz = figures.get("fuzz", {})
     load = figures.get("load", {})
     slow = figures.get("slow_senders", {})
+    scraped = figures.get("metrics_flood", {})
     injected = sum(faults.get(k, 0) for k in ("vod_injected", "slack_injected",
                                               "store_injected"))
     survived = sum(faults.get(k, 0) for k in ("vod_survived", "slack_survived",
@@ -145,6 +146,11 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
          f"requests acknowledged within 3 s (slowest {slow.get('slack_slowest_s', '?')} s); "
          f"every slow connection closed within {slow.get('closed_within_s', '?')} s of "
          "being opened"),
+        (f"metrics flood: {scraped.get('scrape_loops', '?')} loops of `/metrics` scrapes over "
+         f"{scraped.get('audit_rows', '?')} audit rows",
+         f"{scraped.get('scrapes', '?')} scrapes (slowest {scraped.get('scrape_slowest_s', '?')}"
+         f" s); slowest outcome of {scraped.get('clicks', '?')} clicks meanwhile "
+         f"{scraped.get('outcome_slowest_s', '?')} s"),
         ("changes lost", f"**{lost}**"),
         ("changes duplicated", f"**{duplicated}**"),
         (f"secrets found in {len(logs)} bot logs ({log_lines} lines)", f"**{_total(found)}**"),
@@ -193,7 +199,9 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
 - **Floods** (`tests/test_floods.py`): connections that send signed-looking headers and
   then trickle their body, more of them than the bot may open files (`ulimit -n`), while
   Slack sends `/setcover help` on fresh connections: each must be acknowledged within
-  3 s, and every slow connection closed by the bot within seconds.
+  3 s, and every slow connection closed by the bot within seconds. And `/metrics` scraped
+  in loops over an audit store of a million rows while clicks change covers: each
+  outcome still comes within seconds.
 - **Secrets**: every served bot's log is scanned for each secret the suites configured and
   for `response_url`s:
 

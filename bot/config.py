@@ -177,6 +177,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///setcover.db"
     port: int = Field(default=3000, ge=1, le=65535)
+    #: Where `/metrics` is served: on `PORT` when unset, else only on this port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: With a token, `/metrics` answers only `Authorization: Bearer <token>`.
+    metrics_token: SecretStr | None = None
     log_level: LogLevel = LogLevel.INFO
     log_format: LogFormat = LogFormat.TEXT
 

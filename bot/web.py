@@ -5,7 +5,8 @@
     GET  /healthz        200 while the process lives
     GET  /readyz         200 when the audit store answers and, in Socket Mode, the
                          WebSocket is connected; else 503
-    GET  /metrics        Prometheus
+    GET  /metrics        Prometheus; on `METRICS_PORT` only, and with `METRICS_TOKEN` only
+                         for `Authorization: Bearer <token>` (else 401)
 
 The lifespan opens the process's services once (one VOD client, one store, one policy),
 in Socket Mode starts the connection in the background (`SocketModeLink`), and on
@@ -16,7 +17,9 @@ It also runs the CDN follow-ups (`bot.slack.followups`) while it serves.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -83,6 +86,8 @@ class SlackEventsHandler:
 
 
 def create_app(settings: Settings) -> Starlette:
+    metrics_port = settings.metrics_port or settings.port
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_web_client(settings) as client, open_services(
@@ -90,6 +95,8 @@ def create_app(settings: Settings) -> Starlette:
         ) as services:
             bolt_app, runtime = build_app(settings, services, client=client)
             app.state.services = services
+            app.state.audit_counts = metrics.AuditCounts(settings.database_url)
+            app.state.audit_counts.wanted()  # counted once at start, in the background
             app.state.runtime = runtime
             link = app.state.link = SocketModeLink(bolt_app, settings) if \
                 settings.socket_mode else None
@@ -117,18 +124,25 @@ def create_app(settings: Settings) -> Starlette:
                 # The follow-up under way gets the final-word time; the rest wait in the
                 # store for the next start.
                 await asyncio.gather(
-                    runtime.drain(), runtime.sheets.stop(),
+                    runtime.drain(), runtime.sheets.stop(), app.state.audit_counts.aclose(),
                     *([follow_ups.stop(settings.shutdown_final_word_s)] if follow_ups is not None
                       else []))
 
     async def slack_events(request: Request) -> Response:
+        if _port(request) not in (settings.port, None):  # METRICS_PORT takes only scrapes
+            return Response(status_code=404)
         return await request.app.state.slack.handle(request)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
     async def metrics_page(request: Request) -> Response:
-        page, content_type = await metrics.exposition(request.app.state.services.store)
+        if _port(request) not in (metrics_port, None):  # None: an in-process client
+            return Response(status_code=404)
+        if not _bearer_allowed(request, settings):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        request.app.state.audit_counts.wanted()
+        page, content_type = await metrics.exposition()
         return Response(page, media_type=content_type)
 
     async def readyz(request: Request) -> Response:
@@ -158,6 +172,20 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
+def _port(request: Request) -> int | None:
+    server = request.scope.get("server")
+    return server[1] if server else None
+
+
+def _bearer_allowed(request: Request, settings: Settings) -> bool:
+    """Without `METRICS_TOKEN` anyone; with it, only `Authorization: Bearer <token>`."""
+    if settings.metrics_token is None:
+        return True
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}"
+    return hmac.compare_digest(request.headers.get("authorization", "").encode(),
+                               expected.encode())
+
+
 def _signing_secret(settings: Settings) -> str:
     if settings.slack_signing_secret is None:  # require_slack() refuses this before serving
         raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
@@ -168,7 +196,8 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:
     """Serve until SIGTERM/SIGINT; then finish requests and tasks under way, and close.
 
     Both modes: in Socket Mode the events come over the WebSocket, and `PORT` serves the
-    health checks and metrics."""
+    health checks and metrics. With a `METRICS_PORT` of its own, `/metrics` is served
+    there only (the same server, a second listening socket)."""
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -183,4 +212,14 @@ def serve(settings: Settings, *, host: str = "0.0.0.0") -> None:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    uvicorn.Server(config).run()
+    ports = dict.fromkeys((settings.port, settings.metrics_port or settings.port))
+    uvicorn.Server(config).run(sockets=[_listen(host, port) for port in ports])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket as uvicorn binds one (`Config.bind_socket`), for `port`."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock

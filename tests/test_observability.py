@@ -5,10 +5,13 @@ lines must say exactly that."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -16,7 +19,7 @@ from tests import test_slack_socket_mode as socket_mode
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
-from tests.processes import ServedBot
+from tests.processes import ServedBot, free_port
 from tests.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
@@ -57,6 +60,50 @@ def bot(tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack) -> Iterator[Se
     served.assert_clean_exit()
 
 
+def test_a_scrape_never_waits_on_the_store(bot: ServedBot, tmp_path: Path) -> None:
+    """Issue 16: scrapes ran a `GROUP BY` on the connection changes write through, so a
+    scrape waited behind them and they behind it. While another process holds the SQLite
+    store's write lock (as a burst of changes does), `/metrics` answers at once, counted."""
+    _, url = bot.command(KEYNOTE, user_id=INTRUDER)
+    bot.posts(url)
+    wait_until(lambda: value(scrape(bot), "setcover_audit_rows", status="denied") == 1,
+               timeout=20)
+    lock = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    slowest = 0.0
+    try:
+        for _ in range(10):
+            started = time.monotonic()
+            samples = scrape(bot)
+            slowest = max(slowest, time.monotonic() - started)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert slowest < 1.0, slowest  # the store waits up to 10 s for its lock
+    assert value(samples, "setcover_audit_rows", status="denied") == 1
+
+
+def test_metrics_on_a_port_of_their_own_behind_a_token(
+    tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    port = free_port()
+    bot = ServedBot(tmp_path, fake_vod, fake_slack,
+                    {"METRICS_PORT": str(port), "METRICS_TOKEN": "scrape-me-9f3k"})
+    try:
+        assert bot.http.get("/metrics").status_code == 404  # not on the public port
+        assert bot.http.get("/healthz").status_code == 200
+        metrics_url = f"http://127.0.0.1:{port}/metrics"
+        assert httpx.get(metrics_url).status_code == 401
+        wrong = httpx.get(metrics_url, headers={"Authorization": "Bearer scrape-me"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        page = httpx.get(metrics_url, headers={"Authorization": "Bearer scrape-me-9f3k"})
+        assert page.status_code == 200 and "setcover_slack_requests" in page.text
+        assert httpx.post(f"http://127.0.0.1:{port}/slack/events").status_code == 404
+    finally:
+        bot.assert_clean_exit()
+    assert "scrape-me-9f3k" not in bot.output()
+
+
 def test_metrics_and_log_lines_tell_what_happened(
     bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
 ) -> None:
@@ -70,7 +117,8 @@ def test_metrics_and_log_lines_tell_what_happened(
     [change] = fake_vod.cover_changes
 
     samples = wait_until(lambda: (s := scrape(bot)) and value(
-        s, "setcover_slack_requests_total", kind="use_cover", outcome="changed") == 1 and s)
+        s, "setcover_slack_requests_total", kind="use_cover", outcome="changed") == 1 and value(
+        s, "setcover_audit_rows", status="denied") == 1 and s, timeout=20)
 
     requests = "setcover_slack_requests_total"
     assert value(samples, requests, kind="show_picker", outcome="answered") == 1

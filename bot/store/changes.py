@@ -48,17 +48,6 @@ _BEGIN_ATTEMPTS = 3
 class ChangeLog(StoreBase):
     """The `cover_changes` table: begin, finish, refusals, history."""
 
-    async def count_by_status(self) -> dict[str, int]:
-        """How many rows have each status (every status, zero included): for `/metrics`."""
-
-        async def count(connection: AsyncConnection) -> dict[str, int]:
-            result = await connection.execute(
-                sa.select(cover_changes.c.status, sa.func.count()).group_by(cover_changes.c.status)
-            )
-            return {status.value: 0 for status in Status} | {s: int(n) for s, n in result}
-
-        return await self._transaction(count, doing="count the rows of")
-
     async def expire_stale(self) -> int:
         """Mark pending changes older than `stale_after` unknown (`INTERRUPTED`); how many.
 
