@@ -18,6 +18,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+from bot.config import Settings
+from bot.covers import stale_after
 from bot.store import (
     AssetBusy,
     Attempt,
@@ -353,6 +355,14 @@ async def test_one_key_from_many_processes_wins_once(database_url: str) -> None:
 
 
 # ---- interrupted changes ---------------------------------------------------------------
+def test_a_pending_change_is_stale_after_two_vod_calls_and_the_margin() -> None:
+    """The age past which no live process can still be making a change: two VOD calls,
+    each within its retry budget plus one timeout, plus 10 s (the docs: 90 s by default)."""
+    assert stale_after(Settings(_env_file=None)) == timedelta(seconds=90)
+    tight = Settings(_env_file=None, vod_retry_budget_s=5, vod_timeout_s=2)
+    assert stale_after(tight) == timedelta(seconds=2 * (5 + 2) + 10)
+
+
 async def test_expire_stale_marks_old_pending_changes_unknown(database_url: str) -> None:
     now = datetime.now(UTC)
     async with AuditStore.from_url(database_url, stale_after=timedelta(minutes=30)) as store:
