@@ -220,6 +220,11 @@ def _listen(host: str, port: int) -> socket.socket:
     """A listening socket as uvicorn binds one (`Config.bind_socket`), for `port`."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # one line, as uvicorn says it, not a traceback
+        sock.close()
+        log.error("cannot listen on %s:%d: %s", host, port, exc.strerror or exc)
+        raise SystemExit(1) from None
     sock.set_inheritable(True)
     return sock
