@@ -167,7 +167,7 @@ def test_scrapes_in_loops_over_a_big_store_do_not_slow_changes(
         (picker,) = bot.posts(url)
         for n in range(CLICKS):
             started = time.monotonic()
-            _, click_url = bot.click(picker, text="Use as cover", nth=n % 6)
+            _, click_url = bot.click(picker, action_prefix="use_cover", nth=n % 6)
             wait_until(lambda u=click_url: any(  # type: ignore[misc]
                 p.body.get("response_type") == "in_channel" for p in fake_slack.posts_to(u)),
                 timeout=60)
