@@ -19,7 +19,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from bot.config import Settings
-from bot.covers import stale_after
+from bot.services import stale_after
 from bot.store import (
     AssetBusy,
     Attempt,
