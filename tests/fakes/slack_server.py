@@ -242,7 +242,7 @@ class FakeSlack:
             record.answer = {"ok": True}
         with self.lock:
             self.calls.append(record)
-        return web.json_response(record.answer, headers=headers, dumps=slack_json)
+        return web.json_response(record.answer, headers=headers)
 
     async def _hook(self, request: web.Request) -> web.Response:
         record = Recorded(request.match_info["hook_id"], await _read_body(request),
@@ -261,7 +261,7 @@ class FakeSlack:
         with self.lock:
             self.hook_posts.append(record)
         if refusal:
-            return web.json_response(refusal, status=400, dumps=slack_json)
+            return web.json_response(refusal, status=400)
         return web.Response(text="ok")
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -326,7 +326,7 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         await ws.send_json({"type": "hello", "num_connections": 1,
-                            "connection_info": {"app_id": "A0SETCOVER"}}, dumps=slack_json)
+                            "connection_info": {"app_id": "A0SETCOVER"}})
         with self.lock:
             self.sockets.append(ws)
         async for message in ws:
