@@ -57,7 +57,7 @@ from bot.store import AuditStore, ChangeRecord, Source, Status, StoreUnavailable
 from bot.text import visible
 from bot.timecodes import TimecodeError, parse_times
 from bot.vod.client import VodClient
-from bot.vod.errors import InvalidArgument, VodError
+from bot.vod.errors import InvalidArgument, SnapshotUrlError, VodError
 from bot.vod.models import Asset
 from bot.vod.snapshot_url import MAX_URL_LENGTH
 from bot.vod.url_auth import Sign, url_signer
@@ -351,7 +351,9 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
             _report_cdn(changed)
             return EXIT_OK
         case NotUndoable():
-            print(f"error: change {args.change_id} cannot be undone: {outcome.reason}",
+            pick = (f" `setcover-bot snapshots {outcome.pick_from}` lists its snapshots, for "
+                    "`setcover-bot set-cover`.") if outcome.pick_from else ""
+            print(f"error: change {args.change_id} cannot be undone: {outcome.reason}{pick}",
                   file=sys.stderr)
             return EXIT_REFUSED
         case Duplicate() if outcome.existing.status is Status.SUCCEEDED:
@@ -461,7 +463,9 @@ def _describe_vod_error(error: VodError) -> str:
     details = [part for part in (error.code, error.request_id and f"request id {error.request_id}")
                if part]
     suffix = f" [{', '.join(details)}]" if details else ""
-    return f"{error.message} {error.explanation}{suffix}"
+    pick = "`setcover-bot snapshots ASSET_ID` lists them." \
+        if isinstance(error, SnapshotUrlError) else ""
+    return " ".join(part for part in (error.message, error.explanation, pick) if part) + suffix
 
 
 def format_history_line(record: ChangeRecord) -> str:

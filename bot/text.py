@@ -15,6 +15,11 @@ def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shorten_start(text: str, limit: int = 80) -> str:
+    """`text` cut at its start: what ends it (a URL's file name) is what tells it apart."""
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+
+
 def visible(text: str, limit: int = 80) -> str:
     """`text` shortened, every character outside printable ASCII written as an escape.
 

@@ -6,6 +6,7 @@ so the code is not the only judge of itself.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -28,6 +29,21 @@ MAX_ACTIONS_ELEMENTS = 25
 
 _BLOCK_TYPES = {"section", "context", "actions", "image", "divider", "header"}
 
+#: The `<…>` tokens the bot means to write in mrkdwn: links, mentions of a user, a channel
+#: or a user group, and dates. Slack reads any other `<…>` as a token too, even inside a
+#: code span, so text must carry `&lt;` and `&gt;` instead.
+_TOKEN = re.compile(r"<(?:https?://[^<>|\s]+(?:\|[^<>]*)?|@[UW][A-Z0-9]+|#[CG][A-Z0-9]+"
+                    r"|!subteam\^[A-Z0-9]+(?:\|[^<>]*)?|!date\^\d+\^[^<>|]*\|[^<>]*)>")
+_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+_QUOTE = re.compile(r"^>", re.MULTILINE)  # a block quote: `>` starting a line
+
+
+def unescaped(text: str) -> list[str]:
+    """The `<`, `>` and `&` in mrkdwn `text` that Slack would read as markup although the
+    bot did not write a token: typed or static text that was not escaped."""
+    rest = _QUOTE.sub("", _ENTITY.sub("", _TOKEN.sub("", text)))
+    return [char for char in rest if char in "<>&"]
+
 
 def problems(msg: Message) -> list[str]:
     """Every way `msg` breaks Slack's Block Kit limits, by our reading and by slack_sdk's
@@ -38,6 +54,8 @@ def problems(msg: Message) -> list[str]:
         found.append("message has neither text nor blocks")
     if not msg.get("text"):
         found.append("message has no fallback text")
+    elif unescaped(msg["text"]):
+        found.append(f"fallback text has unescaped {''.join(unescaped(msg['text']))!r}")
     if len(blocks) > MAX_BLOCKS:
         found.append(f"{len(blocks)} blocks, Slack takes at most {MAX_BLOCKS}")
     block_ids: set[str] = set()
@@ -76,6 +94,9 @@ def problems(msg: Message) -> list[str]:
                 found.append(f"{where}: empty text")
             elif len(element["text"]) > MAX_SECTION_TEXT:
                 found.append(f"{where}: text over {MAX_SECTION_TEXT} characters")
+            elif kind == "mrkdwn" and unescaped(element["text"]):
+                found.append(f"{where}: unescaped {''.join(unescaped(element['text']))!r} in "
+                             f"mrkdwn {element['text'][:80]!r}")
         else:
             found.append(f"{where}: unexpected element type {kind!r}")
 

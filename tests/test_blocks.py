@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.policy import Policy
 from bot.slack import blocks
 from bot.slack.blocks.picker import Fallback, SheetView, captured_page, picker_page
 from bot.slack.errors import describe_error
@@ -21,7 +22,7 @@ from bot.vod.errors import (
     VodConnectionError,
     VodOutcomeUnknown,
 )
-from bot.vod.models import Asset, AssetSummary, Snapshot
+from bot.vod.models import Asset, AssetSummary, FramePosition, Snapshot
 from bot.vod.snapshot_url import MAX_URL_LENGTH
 from tests import blockkit
 from tests.slack_requests import find_button
@@ -146,8 +147,7 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
                                            snapshot_url=snap_url(1))),
         ("failure not listed", blocks.failure(asset_id=ASSET_ID, error=NOT_LISTED,
                                               snapshot_url=snap_url(1))),
-        ("denied", blocks.denied(reason="Ask <!subteam^S0LEADS> in #video-leads.",
-                                 user_id="U123")),
+        ("denied", blocks.denied(reason="Ask <!subteam^S0LEADS> in #video-leads.")),
         ("busy", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9", snapshot_url=snap_url(1))),
         ("not recorded", blocks.not_recorded(asset_id=ASSET_ID)),
         ("store unavailable", blocks.store_unavailable()),
@@ -173,6 +173,11 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         out.append((f"changed {images}", blocks.changed_in_channel(
             user_id="U123", asset_id=ASSET_ID, asset_title="Launch & <keynote>",
             snapshot_url=snap_url(2), request_id="req-9", images=images)))
+        out.append((f"changed frame, previous cover {images}", blocks.changed_in_channel(
+            user_id="U123", asset_id="a" * 64, asset_title="T" * 500,
+            snapshot_url=longest_url("a" * 64), request_id="r" * 200, images=images,
+            change_id=2**31, frame=FramePosition(3600 * 99, 999, 999),
+            previous_cover_url=longest_url("b" * 64))))
         out.append((f"changed undoable {images}", blocks.changed_in_channel(
             user_id="U123", asset_id=ASSET_ID, asset_title="T" * 500,
             snapshot_url=snap_url(2), request_id="req-9", images=images, change_id=2**31)))
@@ -189,7 +194,7 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         if state not in (FollowUpState.PENDING, FollowUpState.EXPIRED):  # never posted
             out.append((f"cdn {state}", blocks.cdn_follow_up(
                 state, asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
-                change_id=2**31, waited_s=600)))
+                waited_s=600)))
     out.append(("not undoable", blocks.not_undoable("x" * 3000)))
     out.append(("busy undo", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9",
                                          snapshot_url=None)))
@@ -201,7 +206,8 @@ def test_undo_button_carries_the_change_and_an_undone_outcome_has_none() -> None
         user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
         request_id=None, change_id=42)
     _, undo = find_button(undoable["blocks"], text="Undo")
-    assert blocks.decode(undo["value"]) == {"c": 42} and "change 42" in json.dumps(undoable)
+    assert blocks.decode(undo["value"]) == {"c": 42}
+    assert texts(undoable)[-1] == f"For support: asset {ASSET_ID} · change 42"
     undone = blocks.changed_in_channel(
         user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
         request_id=None, change_id=42, undone_by="U2")
@@ -213,7 +219,141 @@ def test_undo_button_carries_the_change_and_an_undone_outcome_has_none() -> None
 def test_history_shows_change_ids_and_what_an_undo_undid() -> None:
     undo = replace(record(Status.SUCCEEDED, n=9), source=Source.UNDO, undoes=4)
     text = json.dumps(blocks.history(ASSET_ID, [undo], snapshot_hosts=HOSTS))
-    assert "*9*" in text and "via undo of change 4" in text
+    assert "*9*" in text and "undo of change 4" in text
+
+
+def texts(msg: dict[str, Any]) -> list[str]:
+    """Every text of `msg` as Slack shows it, block by block (buttons' too)."""
+    found = []
+    for block in msg["blocks"]:
+        for part in [block.get("text"), block.get("title"),
+                     *(block.get("elements") or [])]:
+            if isinstance(part, dict):
+                text = part.get("text")
+                found.append(text["text"] if isinstance(text, dict) else text)
+    return [text for text in found if text]
+
+
+def test_the_outcome_names_the_frame_and_shows_the_previous_cover_beside_it() -> None:
+    """Issue 15 part 6: `0:45, frame 5 of 12`, the new cover, the previous one small as
+    the headline's accessory, and the ids in one small line at the end."""
+    msg = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="Launch keynote", snapshot_url=snap_url(9),
+        request_id="req-7", change_id=7, frame=FramePosition(45, 5, 12),
+        previous_cover_url=snap_url(2))
+
+    headline, new_cover, *_, undo, support = msg["blocks"]
+    assert headline["text"]["text"] == (
+        ":frame_with_picture: <@U1> set the cover of *Launch keynote* to the frame at *0:45* "
+        "(frame 5 of 12).\nBefore, the cover was the picture on the right.")
+    assert headline["accessory"]["image_url"] == snap_url(2)
+    assert new_cover["image_url"] == snap_url(9)
+    assert new_cover["title"]["text"] == "New cover: 0:45, frame 5 of 12"
+    assert undo["type"] == "actions"
+    assert support == blocks.support_line(asset_id=ASSET_ID, change_id=7, request_id="req-7")
+    assert texts({"blocks": [support]}) == [
+        f"For support: asset {ASSET_ID} · change 7 · VOD request req-7"]
+    everything_else = " ".join(texts(msg)[:-1])
+    for jargon in ("change 7", "request", ASSET_ID, "CDN"):
+        assert jargon not in everything_else
+
+
+def test_an_undo_says_whose_change_and_which_frame_is_back() -> None:
+    msg = blocks.changed_in_channel(
+        user_id="U2", asset_id=ASSET_ID, asset_title="Launch keynote", snapshot_url=snap_url(1),
+        request_id=None, change_id=8, undoes=record(Status.SUCCEEDED, n=7),
+        frame=FramePosition(5, 2, 12), previous_cover_url=snap_url(9))
+    assert texts(msg)[0] == (
+        ":leftwards_arrow_with_hook: <@U2> undid <@U123>'s change of the cover of *Launch "
+        "keynote*: it is back to the frame at *0:05* (frame 2 of 12).\nBefore, the cover was "
+        "the picture on the right.")
+
+
+def test_without_pictures_the_outcome_links_both_covers() -> None:
+    msg = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(9),
+        request_id=None, images=False, frame=FramePosition(45, 5, 12),
+        previous_cover_url=snap_url(2))
+    assert blocks.image_urls(msg) == []
+    shown = " ".join(texts(msg))
+    assert f"<{snap_url(9)}|New cover: 0:45, frame 5 of 12>" in shown
+    assert f"Before, the cover was <{snap_url(2)}|this picture>." in shown
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    (FollowUpState.LIVE, ":white_check_mark: Every viewer now sees the new cover of *X*."),
+    (FollowUpState.FAILED, ":warning: Some viewers may see the old cover of *X* a while "
+                           "longer: the video service could not refresh its copies. The cover "
+                           "itself is changed."),
+    (FollowUpState.UNCONFIRMED, ":hourglass: The video service has not confirmed yet that "
+                                "every viewer sees the new cover of *X* (still refreshing its "
+                                "copies after 10 minutes). The cover itself is changed."),
+])
+def test_the_cdn_follow_up_speaks_of_viewers_not_of_the_cdn(
+    state: FollowUpState, expected: str
+) -> None:
+    msg = blocks.cdn_follow_up(state, asset_id=ASSET_ID, asset_title="X", waited_s=600)
+    assert texts(msg) == [expected]
+
+
+def test_a_refused_cdn_refresh_is_told_as_viewers_see_it() -> None:
+    msg = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
+        request_id=None, change_id=8, cdn_refused="Quota exceeded.")
+    [note] = [t for t in texts(msg) if "viewers" in t and "old cover" in t]
+    assert note == (":information_source: Some viewers may see the old cover a while longer: "
+                    "the video service did not refresh its copies (Quota exceeded.). The "
+                    "cover is changed.")
+
+
+def test_an_unconfirmed_change_is_said_in_editors_words_with_the_current_cover_a_click_away(
+) -> None:
+    unconfirmed = VodOutcomeUnknown(
+        "PUT /asset/cover: VOD did not confirm the change (PUT /asset/cover failed: no "
+        "answer in time from vod.example.com:443)")
+    msg = blocks.unknown(asset_id=ASSET_ID, error=unconfirmed, snapshot_url=snap_url(1))
+
+    shown = texts(msg)
+    assert shown[0] == (
+        ":grey_question: The video service did not confirm the new cover in time, so the "
+        "cover may or may not have changed. *Show the current cover* shows which one the "
+        "video has now. *Try again* is safe: setting the same cover twice changes nothing.")
+    assert "PUT" not in json.dumps(msg) and "no answer in time" not in json.dumps(msg)
+    _, show = find_button(msg["blocks"], text="Show the current cover")
+    assert show["action_id"].startswith(blocks.ActionId.PICK_ASSET)
+    assert blocks.decode(show["value"]) == {"a": ASSET_ID}
+    find_button(msg["blocks"], text="Try again")
+
+
+def test_search_says_first_n_only_when_there_may_be_more() -> None:
+    three = [AssetSummary(asset_id=f"a{n}", title=f"V{n}") for n in range(3)]
+    ten = [AssetSummary(asset_id=f"a{n}", title=f"V{n}") for n in range(10)]
+    assert texts(blocks.search_results("launch", three))[0] == "3 videos matching *launch*:"
+    assert texts(blocks.search_results("launch", ten))[0] == (
+        "The first 10 videos matching *launch* (more words narrow it down):")
+
+
+def test_history_reads_in_editors_words_and_tells_its_links_apart() -> None:
+    records = [
+        replace(record(Status.SUCCEEDED, n=2), source=Source.COMMAND),
+        replace(record(Status.DENIED, n=1, code="DENIED"), source=Source.BUTTON),
+        replace(record(Status.FAILED, n=0, code="VOD.10062"), source=Source.CLI),
+    ]
+    msg = blocks.history(ASSET_ID, records, snapshot_hosts=HOSTS)
+    first, denied, failed = texts(msg)[1:]
+    assert first.endswith(f"<{snap_url(2)}|sample/2.jpg> · :white_check_mark: changed · "
+                          "typed in Slack")
+    assert denied.endswith(":no_entry: not allowed · picked in Slack")
+    assert failed.endswith(":x: failed (`VOD.10062`) · from a terminal")
+    assert "DENIED" not in json.dumps(msg) and "via " not in json.dumps(msg)
+
+
+def test_the_usage_shows_placeholders_literally() -> None:
+    """Slack reads `<asset id>` as a link token even inside a code span: escaped."""
+    usage = texts(blocks.usage())[0]
+    assert "`/setcover &lt;asset id&gt;`" in usage
+    assert "`/setcover search &lt;words&gt;`" in usage
+    assert blockkit.unescaped(usage) == []
 
 
 @pytest.mark.parametrize(("name", "msg"), every_message(), ids=lambda v: v if isinstance(v, str)
@@ -379,7 +519,7 @@ def test_a_capture_picker_numbers_its_frames_as_the_full_picker_does() -> None:
     msg = blocks.picker(page, nonce="n", sign=str, sheet=SheetView("F1", frozenset()),
                         intro=blocks.captured_intro(asset, asset.snapshots[-2:], nonce="n"))
     assert labels(msg, "picker_frames") == ["29 · 2:20", "30 · 2:25"]
-    assert "2 new snapshot(s)" in json.dumps(msg) and labels(msg, "picker_nav") == ["Capture at…"]
+    assert "2 new frames of" in json.dumps(msg) and labels(msg, "picker_nav") == ["Capture at…"]
 
 
 def test_no_snapshots_says_so_and_why() -> None:
@@ -409,14 +549,21 @@ def test_titles_are_escaped() -> None:
     assert "<@U1>" in text and blocks.VOD_DELAY_NOTE in json.dumps(msg)
 
 
-def test_denied_names_the_user_id() -> None:
-    text = json.dumps(blocks.denied(reason="Only #leads may.", user_id="U0X"))
-    assert "U0X" in text and "Only #leads may." in text
+@pytest.mark.parametrize("rules", [{}, {"users": ["U9"]}, {"teams": ["T9"]},
+                                   {"channels": ["C9"]}])
+async def test_a_denial_says_who_may_and_the_requesters_id_once(rules: dict) -> None:
+    decision = await Policy(**rules).check("T1", "C1", "U0X")
+    msg = blocks.denied(reason=decision.reason)
+
+    [shown] = texts(msg)
+    assert shown.count("U0X") == 1, shown
+    assert shown.count("SETCOVER_ALLOWED_") == 1 + (not rules) * 3, shown
+    assert shown.count("may") + shown.count("can") <= 2, shown
 
 
 def test_denied_keeps_the_policy_mentions_clickable() -> None:
     reason = "Only members of <!subteam^S0LEADS> may change video covers in <#C0COVERS>."
-    section_text = blocks.denied(reason=reason, user_id="U0X")["blocks"][0]["text"]["text"]
+    section_text = blocks.denied(reason=reason)["blocks"][0]["text"]["text"]
     assert "<!subteam^S0LEADS>" in section_text and "<#C0COVERS>" in section_text
 
 
@@ -438,7 +585,7 @@ def test_history_links_only_snapshot_urls_and_shows_the_rest_as_inert_code() -> 
         record(Status.FAILED, n=n + 1, url=url) for n, url in enumerate(ODD_RECORDED_URLS)]
     msg = blocks.history(ASSET_ID, records, snapshot_hosts=HOSTS)
     texts = [b["elements"][0]["text"] for b in msg["blocks"][1:]]
-    assert f"<{good}|snapshot>" in texts[0]
+    assert f"<{good}|sample/3.jpg>" in texts[0]
     for text in texts[1:]:
         assert "not a snapshot URL: `" in text
         code = text.split("not a snapshot URL: `", 1)[1].split("`", 1)[0]

@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.standin.frames import REEL, Look
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
-from tests.processes import run_cli
+from tests.processes import free_port, run_cli
 from tests.slack_requests import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -559,6 +559,31 @@ def test_set_cover_refuses_what_is_not_a_snapshot_url_before_any_call(
 
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr and "snapshots VOD lists" in result.stderr
+    assert "`setcover-bot snapshots ASSET_ID` lists them" in result.stderr
+    assert "/setcover" not in result.stderr  # CLI words in a terminal
+    assert fake_vod.requests == []
+
+
+def test_a_failed_change_is_logged_without_none_for_what_vod_did_not_give(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    unreachable = env | {"VOD_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+                         "VOD_MAX_RETRIES": "0"}
+    result = run_cli("set-cover", snapshot_url(KEYNOTE, "sample", 0), env=unreachable,
+                     cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "[no error code or request id from VOD]" in result.stderr
+    assert "None" not in result.stderr
+
+
+def test_an_empty_search_is_answered_plainly(
+    fake_vod: FakeVod, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli("search", " ", env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr == "error: Say what to search for: a few words of the video's title.\n"
     assert fake_vod.requests == []
 
 
@@ -571,6 +596,7 @@ def test_set_cover_refuses_a_url_vod_does_not_list_for_the_asset(
 
     assert result.returncode == 2, result.stderr
     assert "is not one of the snapshots VOD lists for asset" in result.stderr
+    assert f"/{KEYNOTE}/snapshot/sample/99.jpg` is not one" in result.stderr  # its end shown
     assert fake_vod.requests_to("/asset/cover") == []
     assert [r.path for r in fake_vod.api_requests] == [
         f"/v1.0/{fake_vod.project_id}/asset/details"]

@@ -61,7 +61,7 @@ def test_the_live_follow_up_arrives_once(
     assert "did not refresh" not in outcome.all_text()
 
     told = follow_up(bot, response_url)
-    assert "The new cover of *Launch keynote*" in told.all_text() and "is live" in told.text
+    assert told.all_text().count("Every viewer now sees the new cover of *Launch keynote*.") == 1
     (refresh,) = [r for r in fake_vod.requests_to("/asset/refresh") if r.method == "POST"]
     assert refresh.path == f"/v1/{fake_vod.project_id}/asset/refresh"
     assert refresh.json == {"asset_id_list": [KEYNOTE]} and refresh.status == 202
@@ -77,7 +77,7 @@ def test_a_refused_refresh_is_mentioned_and_the_change_still_succeeds(
     response_url, outcome = change(bot, FIRST)
 
     assert "set the cover of" in outcome.text and fake_vod.assets[KEYNOTE].cover_url == FIRST
-    assert "VOD did not refresh its CDN" in outcome.all_text()
+    assert "the video service did not refresh its copies" in outcome.all_text()
     text = outcome.all_text()
     assert "exceeds the quota" in text and "The cover is changed" in text
     assert fake_vod.refreshes == {}
@@ -94,7 +94,7 @@ def test_a_refresh_vod_never_confirms_is_reported_at_the_deadline(
 
     told = follow_up(bot, response_url)
     assert "has not confirmed yet" in told.text
-    assert "still running after 2 seconds" in told.all_text()
+    assert "still refreshing its copies after 2 seconds" in told.all_text()
     assert len([r for r in fake_vod.requests_to("/asset/refresh") if r.method == "GET"]) >= 2
     assert posts_once_stopped(fake_slack, response_url, bot) == 2
 
@@ -111,7 +111,7 @@ def test_the_follow_up_survives_a_restart(
 
     complete_refreshes(fake_vod)
     second = start_bot(DATABASE_URL=database_url, **FAST)
-    assert "is live" in follow_up(second, response_url).text
+    assert "Every viewer now sees" in follow_up(second, response_url).text
     assert posts_once_stopped(fake_slack, response_url, second) == 2
 
 
@@ -127,7 +127,7 @@ def test_two_processes_on_one_postgresql_post_each_follow_up_once(
 
     complete_refreshes(fake_vod)
     for url in urls:
-        assert "is live" in follow_up(bots[0], url).text
+        assert "Every viewer now sees" in follow_up(bots[0], url).text
     assert [posts_once_stopped(fake_slack, url, *bots) for url in urls] == [2, 2, 2]
     told = sum(bot.output().count("the channel was told") for bot in bots)
     assert told == 3

@@ -78,7 +78,7 @@ def test_a_change_vod_applied_but_never_confirmed_is_unknown_not_failed(
     assert " unknown " in f"{line} " and "failed" not in line
     _, url = bot.command(f"history {KEYNOTE}")
     (history,) = bot.posts(url)
-    assert "unknown" in history.all_text() and "may be live" in history.all_text()
+    assert "not confirmed by VOD (may be live)" in history.all_text()
 
     # Try again is safe: the same cover again, confirmed this time.
     fake_vod.latency.clear()
@@ -108,7 +108,7 @@ def test_sigterm_with_vod_hanging_answers_every_user_and_records_the_change(
     assert code in (0, -signal.SIGTERM) and "Traceback" not in bot.output()
     last = fake_slack.posts_to(click_url)[-1]
     assert last.body["replace_original"], "the picker must not stay on 'Setting the cover…'"
-    assert "restart" in last.text and "may or may not be changed" in last.all_text()
+    assert "restart" in last.text and "may or may not have changed" in last.all_text()
     assert "Try again" in last.all_text()
     [line] = _history(bot, tmp_path)
     assert " unknown " in line and "INTERRUPTED" in line

@@ -55,7 +55,7 @@ def test_help_and_mistakes_are_answered_at_once(bot: ServedBot, fake_vod: FakeVo
                            ("search " + "w" * 129, "VOD searches at most 128")):
         response, _ = bot.command(text)
         assert response.status_code == 200
-        assert expected in response.text and "search <words>" in response.text
+        assert expected in response.text and "search &lt;words&gt;" in response.text
     assert fake_vod.api_requests == []
 
 

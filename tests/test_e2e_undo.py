@@ -42,13 +42,20 @@ def test_undo_puts_the_earlier_cover_back_and_can_itself_be_undone(
     outcome = set_cover(bot, SECOND)
     assert "Undo" in outcome.all_text() and blockkit.problems(
         {"text": outcome.text, "blocks": outcome.blocks}) == []
+    # Which frame, the new cover, and the previous one small beside the headline.
+    headline = outcome.blocks[0]
+    assert "to the frame at *0:10* (frame 3 of 6)" in headline["text"]["text"]
+    assert headline["accessory"]["image_url"] == FIRST
+    assert outcome.blocks[1]["image_url"] == SECOND
 
     _, click_url = bot.click(outcome, text="Undo", user_id="U0EDITOR")
     marked, told = bot.posts(click_url, 2)
     assert marked.body["replace_original"] is True and marked.body["response_type"] == "in_channel"
     assert "Undone by <@U0EDITOR>" in marked.all_text() and "Undo\"" not in marked.all_text()
     assert told.body["response_type"] == "in_channel" and told.body["replace_original"] is False
-    assert "undid change 2" in told.all_text() and FIRST in told.all_text()
+    assert ("<@U0EDITOR> undid <@U0EDITOR>'s change of the cover of *Launch keynote*: it is "
+            "back to the frame at *0:00* (frame 1 of 6)") in told.all_text()
+    assert told.blocks[1]["image_url"] == FIRST and "change 3" in told.all_text()
     assert fake_vod.assets[KEYNOTE].cover_url == FIRST
     lines = history(bot)
     assert len(lines) == 3 and "(undo of 2)" in lines[0] and FIRST in lines[0]
@@ -79,7 +86,7 @@ def test_undo_clicked_twice_at_once_makes_one_change(
                          and len(p) >= 3 and p)
     assert [c.thumbnail_url for c in fake_vod.cover_changes] == [FIRST, SECOND, FIRST]
     assert any("already" in a.all_text() for a in answers)
-    assert sum("undid change" in a.all_text() for a in answers) == 1
+    assert sum("'s change of the cover of" in a.all_text() for a in answers) == 1
     assert len(history(bot)) == 3  # the refused second click is not a change
 
 
@@ -94,6 +101,7 @@ def test_an_earlier_cover_that_was_no_snapshot_cannot_be_undone(
     (answer,) = bot.posts(click_url)
     assert answer.body["response_type"] == "ephemeral"
     assert "cannot be undone" in answer.text and "not one of the video's snapshots" in answer.text
+    assert f"Pick one with `/setcover {KEYNOTE}`" in answer.all_text()
     assert fake_vod.api_requests == []
     assert fake_vod.assets[KEYNOTE].cover_url == FIRST
 
@@ -104,7 +112,7 @@ def test_only_allowed_people_undo(start_bot: StartBot, fake_vod: FakeVod) -> Non
     outcome = set_cover(bot, SECOND)
     _, click_url = bot.click(outcome, text="Undo", user_id="U0INTRUDER")
     (answer,) = bot.posts(click_url)
-    assert "may not change video covers" in answer.text
+    assert "may change video covers" in answer.text
     assert fake_vod.assets[KEYNOTE].cover_url == SECOND and len(fake_vod.cover_changes) == 2
 
 
@@ -123,6 +131,8 @@ def test_cli_undo_by_change_id(tmp_path: Path, fake_vod: FakeVod) -> None:
     assert again.returncode == 1 and "already undone (change 3)" in again.stderr
     first = run_cli("undo", "1", env=env, cwd=tmp_path)
     assert first.returncode == 1 and "not one of the video's snapshots" in first.stderr
+    assert f"`setcover-bot snapshots {KEYNOTE}` lists its snapshots" in first.stderr
+    assert "/setcover" not in first.stderr  # a terminal's words in a terminal
     missing = run_cli("undo", "99", env=env, cwd=tmp_path)
     assert missing.returncode == 1 and "nothing to undo" in missing.stderr
     assert len(fake_vod.cover_changes) == 3

@@ -22,7 +22,7 @@ from bot.covers.outcomes import (
 from bot.store import AuditStore, CaptureAttempt, CaptureStatus, Source, StoreUnavailable
 from bot.timecodes import TimecodeError, check_within
 from bot.vod.client import VodClient
-from bot.vod.errors import VodError
+from bot.vod.errors import VodError, error_label, request_label
 from bot.vod.models import Asset, ThumbnailStatus
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,12 @@ class Captures:
         request_id: str | None = None
         try:
             request_id = await self.vod.capture(asset_id, seconds)
-            log.info("capture %s of %s at %s by %s (%s) started [request id %s]", capture_id,
-                     asset_id, list(seconds), actor.user_id, source, request_id)
+            log.info("capture %s of %s at %s by %s (%s) started [%s]", capture_id, asset_id,
+                     list(seconds), actor.user_id, source, request_label(request_id))
             outcome = await self._follow(before)
         except VodError as exc:
-            log.warning("capture %s of %s by %s failed: %s %s [request id %s]", capture_id,
-                        asset_id, actor.user_id, exc.code, exc.message, exc.request_id)
+            log.warning("capture %s of %s by %s failed: %s", capture_id, asset_id,
+                        actor.user_id, error_label(exc))
             await self._finish(capture_id, CaptureStatus.FAILED, error_code=exc.code,
                                error_msg=exc.message, request_id=exc.request_id or request_id)
             return Failed(asset_id, exc)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.covers.outcomes import CdnRefresh
 from bot.store import AuditStore, StoreUnavailable
 from bot.vod.client import VodClient
-from bot.vod.errors import VodError
+from bot.vod.errors import VodError, error_label
 from bot.vod.models import Asset
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,8 @@ class CdnRefresher:
         try:
             task_id = await self.vod.refresh_cdn([asset.asset_id])
         except VodError as exc:
-            log.warning("change %s: VOD refused to refresh the CDN for %s: %s %s "
-                        "[request id %s]", change_id, asset.asset_id, exc.code, exc.message,
-                        exc.request_id)
+            log.warning("change %s: VOD refused to refresh the CDN for %s: %s", change_id,
+                        asset.asset_id, error_label(exc))
             return CdnRefresh(refused=exc.message)
         log.info("change %s: CDN refresh of %s asked for (task %s)", change_id,
                  asset.asset_id, task_id)

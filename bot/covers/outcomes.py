@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.store import ChangeRecord, Source
 from bot.vod.errors import VodError, VodOutcomeUnknown
-from bot.vod.models import Asset, Snapshot
+from bot.vod.models import Asset, FramePosition, Snapshot
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,10 @@ class Changed:
     change_id: int | None = None
     #: None when CDN refreshes are off (`VOD_REFRESH_CDN=false`).
     cdn: CdnRefresh | None = None
+    #: Where the new cover, and the one it replaced, sit among the video's snapshots
+    #: (`0:45, frame 5 of 12`); None for a cover that is not one of them.
+    frame: FramePosition | None = None
+    previous_frame: FramePosition | None = None
 
 
 @dataclass(frozen=True)
@@ -149,9 +153,13 @@ CaptureOutcome = (
 
 @dataclass(frozen=True)
 class NotUndoable:
-    """There is no earlier cover the bot can put back; nothing was sent to VOD."""
+    """There is no earlier cover the bot can put back; nothing was sent to VOD.
+
+    `pick_from`: the asset whose snapshots to pick from instead, which each surface says
+    in its own words (Slack's command, the CLI's)."""
 
     reason: str
+    pick_from: str | None = None
 
 
 @dataclass(frozen=True)

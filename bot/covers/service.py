@@ -28,9 +28,16 @@ from bot.store import (
     Status,
     StoreUnavailable,
 )
-from bot.text import shorten, visible
+from bot.text import shorten_start, visible
 from bot.vod.client import VodClient
-from bot.vod.errors import SnapshotNotListed, SnapshotUrlError, VodError, VodOutcomeUnknown
+from bot.vod.errors import (
+    SnapshotNotListed,
+    SnapshotUrlError,
+    VodError,
+    VodOutcomeUnknown,
+    error_label,
+    request_label,
+)
 from bot.vod.models import Asset, AssetSummary
 from bot.vod.snapshot_url import SnapshotRef, parse_snapshot_url
 from bot.vod.url_auth import unsign
@@ -130,9 +137,8 @@ class CoverService:
             return outcomes.Unknown(ref.asset_id, exc)
         except VodError as exc:
             await self.recorder.finish(change_id, Status.FAILED, asset, error=exc)
-            log.warning("change %s: cover of %s by %s (%s) failed: %s %s [request id %s]",
-                        change_id, ref.asset_id, actor.user_id, request.source, exc.code,
-                        exc.message, exc.request_id)
+            log.warning("change %s: cover of %s by %s (%s) failed: %s", change_id,
+                        ref.asset_id, actor.user_id, request.source, error_label(exc))
             return outcomes.Failed(ref.asset_id, exc)
         except BaseException:
             # Stopped (shutdown, crash of the task): once the PUT was on its way, VOD may
@@ -141,8 +147,8 @@ class CoverService:
             await self.recorder.finish(change_id, status, asset, error=None)
             raise
         await self.recorder.finish(change_id, Status.SUCCEEDED, asset, request_id=request_id)
-        log.info("change %s: cover of %s set by %s (%s) to %s [request id %s]",
-                 change_id, ref.asset_id, actor.user_id, request.source, listed_url, request_id)
+        log.info("change %s: cover of %s set by %s (%s) to %s [%s]", change_id, ref.asset_id,
+                 actor.user_id, request.source, listed_url, request_label(request_id))
         return outcomes.Changed(
             asset_id=ref.asset_id,
             asset_title=asset.title,
@@ -150,6 +156,8 @@ class CoverService:
             previous_cover_url=asset.cover_url,
             request_id=request_id,
             change_id=change_id,
+            frame=asset.frame_of(listed_url),
+            previous_frame=asset.frame_of(asset.cover_url),
             cdn=(await self.cdn.after_change(change_id, asset, request.reply_to)
                  if self.cdn is not None else None),
         )
@@ -191,8 +199,7 @@ class CoverService:
                 return outcomes.NotUndoable(
                     f"The cover before change {change_id} was not one of the video's "
                     "snapshots (an image uploaded in the VOD console, say), and only "
-                    "snapshots can be set from here. Pick one with "
-                    f"`/setcover {record.asset_id}`.")
+                    "snapshots can be set from here.", pick_from=record.asset_id)
             asset = await self.vod.get_asset(record.asset_id)
             if target not in asset.snapshot_urls:
                 return outcomes.NotUndoable(
@@ -236,7 +243,7 @@ class CoverService:
             if listed.canonical == ref.canonical:
                 return snapshot.url
         raise SnapshotNotListed(
-            f"`{shorten(ref.url)}` is not one of the snapshots VOD lists for asset "
+            f"`{shorten_start(ref.url)}` is not one of the snapshots VOD lists for asset "
             f"`{ref.asset_id}`."
         )
 

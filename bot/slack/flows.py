@@ -94,7 +94,7 @@ async def _allowed(
 ) -> bool:
     decision = await runtime.covers.authorize(actor, asset_id=asset_id, source=source)
     if not decision.allowed:
-        await reply.send(blocks.denied(reason=decision.reason, user_id=actor.user_id),
+        await reply.send(blocks.denied(reason=decision.reason),
                          replace=replace)
     return decision.allowed
 
@@ -178,7 +178,8 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
                 user_id=actor.user_id, asset_id=outcome.asset_id,
                 asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
                 request_id=outcome.request_id, images=images, change_id=outcome.change_id,
-                cdn_refused=_cdn_refused(outcome), sign=sign),
+                cdn_refused=_cdn_refused(outcome), frame=outcome.frame,
+                previous_cover_url=outcome.previous_cover_url, sign=sign),
             in_channel=True,
         )
         if from_picker:
@@ -197,18 +198,24 @@ async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: in
     if isinstance(outcome, Undone):
         undone, changed = outcome.undone, outcome.changed
         _note(changed)
+        # The undone change's own frame is where the undo found the cover.
+        undone_frame = changed.previous_frame \
+            if changed.previous_cover_url == undone.snapshot_url else None
         await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
             user_id=undone.user_id, asset_id=undone.asset_id,
             asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
             request_id=undone.request_id, images=images, change_id=undone.id,
-            undone_by=actor.user_id, sign=runtime.sign), in_channel=True, replace=True)
+            undone_by=actor.user_id, frame=undone_frame,
+            previous_cover_url=undone.previous_cover_url, sign=runtime.sign), in_channel=True, replace=True)
         await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
             user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
             snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,
             change_id=changed.change_id, undoes=undone, cdn_refused=_cdn_refused(changed),
-            sign=runtime.sign), in_channel=True)
+            frame=changed.frame, previous_cover_url=changed.previous_cover_url,
+            sign=runtime.sign),
+            in_channel=True)
     elif isinstance(outcome, NotUndoable):
-        await reply.send(blocks.not_undoable(outcome.reason))
+        await reply.send(blocks.not_undoable(outcome.reason, pick_from=outcome.pick_from))
     elif isinstance(outcome, Duplicate) and outcome.existing.status is Status.SUCCEEDED:
         await reply.send(blocks.not_undoable(
             f"It was already undone (change {outcome.existing.id} by "
@@ -235,7 +242,7 @@ async def _refused(
             await reply.send(blocks.unknown(asset_id=outcome.asset_id, error=outcome.error,
                                             snapshot_url=url), replace=replace)
         case Denied():
-            await reply.send(blocks.denied(reason=outcome.reason, user_id=actor.user_id),
+            await reply.send(blocks.denied(reason=outcome.reason),
                              replace=replace)
         case Duplicate():
             existing = outcome.existing
@@ -273,7 +280,7 @@ async def capture(
                                             cover_replaced=outcome.cover_replaced,
                                             replaced_by=outcome.replaced_by,
                                             sign=runtime.sign),
-                text=f"{len(outcome.new)} new snapshot(s) of "
+                text=f"{blocks.new_frames(len(outcome.new))} of "
                      f"{outcome.asset.title or outcome.asset.asset_id}")
         case CaptureFailed():
             await reply.send(blocks.capture_failed(asset_id, outcome.reason))

@@ -145,7 +145,7 @@ class FollowUps:
             log.info("change %s: the CDN follow-up was taken over; not posted", row.change_id)
             return
         ok, _ = await self.reply(row.response_url).send(blocks.cdn_follow_up(
-            state, asset_id=row.asset_id, asset_title=row.asset_title, change_id=row.change_id,
+            state, asset_id=row.asset_id, asset_title=row.asset_title,
             waited_s=self.wait.deadline_s), in_channel=True)
         log.info("change %s: CDN refresh task %s %s; the channel %s told", row.change_id,
                  row.task_id, status.lower(), "was" if ok else "could not be")

@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[Any]]
 SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = ("sample", "dots", "quantity")
 MAX_SEARCH_LENGTH = 128
+#: Matches a search asks VOD for (one page).
+SEARCH_LIMIT = 10
 POOL_SIZE = 100
 _TRANSPORT_ERRORS = (httpx.TransportError, aiohttp.ClientError, TimeoutError, OSError)
 
@@ -249,7 +251,7 @@ class VodClient:
         return parse_asset(asset_id, _json_object(response))
 
     async def search_assets(self, words: str) -> list[AssetSummary]:
-        """Up to ten assets whose title, description or category matches `words`."""
+        """Up to `SEARCH_LIMIT` assets whose title, description or category matches `words`."""
         return await self._list_assets({"query_string": search_words(words)})
 
     async def list_assets(self) -> list[AssetSummary]:
@@ -258,7 +260,7 @@ class VodClient:
 
     async def _list_assets(self, query: dict[str, str]) -> list[AssetSummary]:
         response = await self._send(
-            "GET", "/asset/list", query=query | {"page": "0", "size": "10"}
+            "GET", "/asset/list", query=query | {"page": "0", "size": str(SEARCH_LIMIT)}
         )
         return parse_asset_list(_json_object(response))
 
@@ -442,12 +444,13 @@ def search_words(text: str) -> str:
     search is refused with the same sentence wherever it is typed.
     """
     words = " ".join(text.split())
-    if not words:
-        raise InvalidArgument("Say what to search for: a few words of the video's title.")
+    if not words:  # said plainly: the message is the whole answer
+        raise InvalidArgument("Say what to search for: a few words of the video's title.",
+                              explanation="")
     if len(words) > MAX_SEARCH_LENGTH:
         raise InvalidArgument(
             f"That search is {len(words)} characters long; VOD searches at most "
-            f"{MAX_SEARCH_LENGTH}. Try a few words of the title."
+            f"{MAX_SEARCH_LENGTH}. Try a few words of the title.", explanation=""
         )
     return words
 

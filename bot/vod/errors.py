@@ -65,10 +65,8 @@ class SnapshotUrlError(InvalidArgument):
     `message` says what was wrong, `explanation` what to do.
     """
 
-    explanation = (
-        "A cover must be one of the snapshots VOD lists for the video: pick one with "
-        "`/setcover <asset id>`, or copy its URL from `setcover-bot snapshots <asset id>`."
-    )
+    #: Where to pick one is said by each surface in its own words (Slack, the CLI).
+    explanation = "A cover must be one of the snapshots VOD lists for the video."
 
 
 class SnapshotNotListed(SnapshotUrlError):
@@ -285,3 +283,15 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
     snippet = response.text[:200].strip() if response.content else ""
     reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
     return None, f"{reason}: {snippet}" if snippet else reason
+
+
+def request_label(request_id: str | None) -> str:
+    """How a log line names VOD's request id: `request id X`, or that VOD gave none."""
+    return f"request id {request_id}" if request_id else "no request id from VOD"
+
+
+def error_label(error: VodError) -> str:
+    """How a log line names a VOD error: `message [code, request id X]`, without `None`s."""
+    ids = [part for part in (error.code, error.request_id and f"request id {error.request_id}")
+           if part]
+    return f"{error.message} [{', '.join(ids) or 'no error code or request id from VOD'}]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel
@@ -37,6 +38,24 @@ class ThumbnailStatus(enum.StrEnum):
     FAILED = "THUMBNAIL_FAILED"
 
 
+@dataclass(frozen=True)
+class FramePosition:
+    """Where a snapshot sits among its video's snapshots, numbered as the picker numbers
+    them: 1-based, in offset order, over all of them (`0:45, frame 5 of 12`)."""
+
+    offset: float
+    number: int
+    count: int
+
+    @property
+    def time(self) -> str:
+        return format_time(int(self.offset))
+
+    @property
+    def label(self) -> str:
+        return f"{self.time}, frame {self.number} of {self.count}"
+
+
 class Asset(BaseModel):
     """An asset's details: title, current cover and its snapshots in offset order."""
 
@@ -53,6 +72,13 @@ class Asset(BaseModel):
     @property
     def snapshot_urls(self) -> set[str]:
         return {snapshot.url for snapshot in self.snapshots}
+
+    def frame_of(self, url: str | None) -> FramePosition | None:
+        """Where the snapshot at `url` (as VOD lists it) sits; None if it is not one."""
+        for number, snapshot in enumerate(self.snapshots, start=1):
+            if snapshot.url == url:
+                return FramePosition(snapshot.offset, number, len(self.snapshots))
+        return None
 
 
 class AssetSummary(BaseModel):

@@ -18,6 +18,7 @@ from bot.slack.blocks.capture import capture_modal as capture_modal
 from bot.slack.blocks.capture import capture_timed_out as capture_timed_out
 from bot.slack.blocks.capture import captured_intro as captured_intro
 from bot.slack.blocks.capture import capturing as capturing
+from bot.slack.blocks.capture import new_frames as new_frames
 from bot.slack.blocks.capture import nothing_captured as nothing_captured
 from bot.slack.blocks.history import history as history
 from bot.slack.blocks.history import search_results as search_results
@@ -40,6 +41,7 @@ from bot.slack.blocks.outcomes import not_undoable as not_undoable
 from bot.slack.blocks.outcomes import restarting as restarting
 from bot.slack.blocks.outcomes import setting_cover as setting_cover
 from bot.slack.blocks.outcomes import store_unavailable as store_unavailable
+from bot.slack.blocks.outcomes import support_line as support_line
 from bot.slack.blocks.outcomes import unknown as unknown
 from bot.slack.blocks.picker import PAGE_SIZE as PAGE_SIZE
 from bot.slack.blocks.picker import already_the_cover as already_the_cover

@@ -65,6 +65,10 @@ def nothing_captured(asset: Asset) -> Message:
     )])
 
 
+def new_frames(count: int) -> str:
+    return "1 new frame" if count == 1 else f"{count} new frames"
+
+
 def captured_intro(
     asset: Asset, new: Sequence[Snapshot], *, nonce: str, cover_replaced: str | None = None,
     replaced_by: str | None = None, sign: Sign = str,
@@ -72,9 +76,9 @@ def captured_intro(
     """What heads the picker of a capture's new frames (`picker(..., intro=)`): how many,
     and whether VOD's task made one of them the cover."""
     title = esc(asset.title or asset.asset_id)
-    blocks = [section(f":camera_with_flash: {len(new)} new snapshot(s) of *{title}* "
-                      f"(`{esc(asset.asset_id)}`). Pick one to make it the cover.",
-                      block=str(BlockId.PICKER_HEADER))]
+    blocks = [section(f":camera_with_flash: {new_frames(len(new))} of *{title}* "
+                      f"(`{esc(asset.asset_id)}`). "
+                      "Pick one to make it the cover.", block=str(BlockId.PICKER_HEADER))]
     if replaced_by is not None:
         blocks.append(_cover_replaced_note(asset, nonce, cover_replaced, replaced_by, sign))
     return blocks
@@ -83,21 +87,27 @@ def captured_intro(
 def _cover_replaced_note(
     asset: Asset, nonce: str, before: str | None, after: str, sign: Sign
 ) -> dict[str, Any]:
-    """VOD's snapshot task made one of its snapshots the cover: say so, offer the old one
-    (the button carries it unsigned, as VOD lists it)."""
-    text = (":warning: VOD made one of the new snapshots the cover (a snapshot task does, "
-            f"unless told otherwise): now {link(sign(after), 'this picture')}.")
+    """VOD's snapshot task made one of its snapshots the cover: say which, by its time,
+    and which was the cover before; offer to put that one back (the button carries it
+    unsigned, as VOD lists it; links are shown through `sign`)."""
+    text = (f":warning: VOD made {_frame_link(asset, after, 'one of the new frames', sign)} the "
+            "cover (a snapshot task always does).")
     if before is None:
         return section(text + " The video had no cover before.", block=str(BlockId.CAPTURE_NOTE))
     if before not in asset.snapshot_urls:
-        return section(text + f" The cover before was {link(sign(before), 'this picture')}, "
-                       "which is "
-                       "not a snapshot, so only the VOD console can put it back.",
+        return section(text + f" Before, the cover was {link(sign(before), 'a picture')} that is not "
+                       "one of its frames, so only the VOD console can put it back.",
                        block=str(BlockId.CAPTURE_NOTE))
     restore = button("Put it back", action_id(ActionId.USE_COVER, "restore"),
                      use_cover_value(asset.asset_id, nonce, before))
-    return section(text + f" The cover before was {link(sign(before), 'this picture')}.",
+    return section(text + f" Before, the cover was {_frame_link(asset, before, 'a frame', sign)}.",
                    block=str(BlockId.CAPTURE_NOTE), accessory=restore)
+
+
+def _frame_link(asset: Asset, url: str, otherwise: str, sign: Sign) -> str:
+    """`the frame at 0:05` linked to its picture (`otherwise` when VOD does not list it)."""
+    frame = asset.frame_of(url)
+    return link(sign(url), f"the frame at {frame.time}" if frame else otherwise)
 
 
 def capture_failed(asset_id: str, reason: str) -> Message:

@@ -20,7 +20,8 @@ from bot.slack.blocks.primitives import (
     who,
 )
 from bot.slack.blocks.values import encode
-from bot.store.records import ChangeRecord, Status
+from bot.store.records import ChangeRecord, Source, Status
+from bot.vod.client import SEARCH_LIMIT
 from bot.vod.models import AssetSummary
 from bot.vod.snapshot_url import is_snapshot_url
 from bot.vod.url_auth import Sign
@@ -30,9 +31,14 @@ def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
     if not assets:
         return message(f"No video title matches {words}", [section(
             f"No video title matches *{esc(words)}*. Try fewer or other words, or give the "
-            f"asset id: `{COMMAND} <asset id>`."
+            f"asset id: `{COMMAND} {esc('<asset id>')}`."
         )])
-    blocks = [section(f"Videos matching *{esc(words)}* (first {len(assets)}):")]
+    if len(assets) >= SEARCH_LIMIT:
+        heading = (f"The first {len(assets)} videos matching *{esc(words)}* (more words "
+                   "narrow it down):")
+    else:
+        heading = f"{_count(len(assets), 'video')} matching *{esc(words)}*:"
+    blocks = [section(heading)]
     for index, asset in enumerate(assets[: MAX_BLOCKS - 1]):
         blocks.append(section(
             f"*{esc(asset.title or asset.asset_id)}*\n`{asset.asset_id}`",
@@ -40,7 +46,11 @@ def search_results(words: str, assets: Sequence[AssetSummary]) -> Message:
             accessory=button("Pick a cover", action_id(ActionId.PICK_ASSET, index),
                              encode(a=asset.asset_id)),
         ))
-    return message(f"{len(assets)} video(s) match {words}", blocks)
+    return message(f"{_count(len(assets), 'video')} match {words}", blocks)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def history(
@@ -59,26 +69,26 @@ def history(
         )])
     title = next((r.asset_title for r in records if r.asset_title), None)
     name = f"*{esc(title)}* (`{esc(asset_id)}`)" if title else f"`{esc(asset_id)}`"
-    blocks = [section(f"Last {len(records)} cover change(s) of {name}, newest first:")]
+    blocks = [section(f"The last {_count(len(records), 'cover change')} of {name}, newest "
+                      "first:")]
     for index, record in enumerate(records[: MAX_BLOCKS - 1]):
-        status = _status_text(record)
         snapshot = _recorded_snapshot(record.snapshot_url, snapshot_hosts, sign)
-        source = record.source.value
-        if record.undoes is not None:
-            source += f" of change {record.undoes}"
         blocks.append(context(
             f"*{record.id}* · {slack_date(record.requested_at)} · {who(record.user_id)} · "
-            f"{snapshot} · {status} · via {source}",
+            f"{snapshot} · {_status_text(record)} · {_SOURCE_WORDS[record.source]}"
+            + (f" of change {record.undoes}" if record.undoes is not None else ""),
             block=block_id(BlockId.HISTORY_ENTRY, index),
         ))
     return message(f"Last cover changes of {asset_id}", blocks)
 
 
 def _recorded_snapshot(url: str, snapshot_hosts: Sequence[str], sign: Sign) -> str:
+    """A link named after the snapshot's own file (`sample/2.jpg`), so the entries of a
+    history can be told apart; a recorded URL that is not a snapshot URL stays inert."""
     if not url:
         return "no snapshot"
     if is_snapshot_url(url, snapshot_hosts):
-        return link(sign(url), "snapshot")
+        return link(sign(url), "/".join(url.rsplit("/", 2)[-2:]))
     return f"not a snapshot URL: `{inert(url)}`"
 
 
@@ -91,12 +101,27 @@ _STATUS_ICONS = {
     Status.BUSY: ":hourglass:",
     Status.DUPLICATE: ":repeat:",
 }
-_STATUS_WORDS = {Status.UNKNOWN: "unknown (VOD did not confirm; may be live)"}
+_STATUS_WORDS = {
+    Status.PENDING: "in progress",
+    Status.SUCCEEDED: "changed",
+    Status.FAILED: "failed",
+    Status.UNKNOWN: "not confirmed by VOD (may be live)",
+    Status.DENIED: "not allowed",
+    Status.BUSY: "refused: another change was under way",
+    Status.DUPLICATE: "repeated",
+}
+#: VOD's error code says more than the status only for these.
+_CODED = {Status.FAILED, Status.UNKNOWN}
+_SOURCE_WORDS = {
+    Source.COMMAND: "typed in Slack",
+    Source.BUTTON: "picked in Slack",
+    Source.CLI: "from a terminal",
+    Source.UNDO: "undo",
+}
 
 
 def _status_text(record: ChangeRecord) -> str:
-    status = _STATUS_WORDS.get(record.status, record.status.value)
-    text = f"{_STATUS_ICONS[record.status]} {status}"
-    if record.error_code:
+    text = f"{_STATUS_ICONS[record.status]} {_STATUS_WORDS[record.status]}"
+    if record.error_code and record.status in _CODED:
         text += f" (`{esc(record.error_code)}`)"
     return text

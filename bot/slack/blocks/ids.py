@@ -38,6 +38,7 @@ class BlockId(enum.StrEnum):
     CAPTURE_NOTE = "capture_note"
     UNDO = "undo"
     UNDONE = "undone"
+    SUPPORT = "support"
 
 
 def action_id(base: ActionId, suffix: object | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks.ids import ActionId, BlockId
+from bot.slack.blocks.ids import ActionId, BlockId, action_id
 from bot.slack.blocks.primitives import (
     COMMAND,
     Message,
@@ -21,7 +21,8 @@ from bot.slack.blocks.primitives import (
 from bot.slack.blocks.values import encode, new_nonce, use_cover_value
 from bot.store.records import ChangeRecord, FollowUpState, Status
 from bot.text import shorten
-from bot.vod.errors import InvalidArgument, VodError
+from bot.vod.errors import InvalidArgument, SnapshotUrlError, VodError
+from bot.vod.models import FramePosition
 from bot.vod.url_auth import Sign
 
 VOD_DELAY_NOTE = "VOD takes 3 to 5 minutes to show the new cover everywhere."
@@ -40,84 +41,108 @@ def changed_in_channel(
     *, user_id: str, asset_id: str, asset_title: str, snapshot_url: str,
     request_id: str | None, images: bool = True, change_id: int | None = None,
     undoes: ChangeRecord | None = None, undone_by: str | None = None,
-    cdn_refused: str | None = None, sign: Sign = str,
+    cdn_refused: str | None = None, frame: FramePosition | None = None,
+    previous_cover_url: str | None = None, sign: Sign = str,
 ) -> Message:
-    """The channel's news: who set the cover of which video, and the new cover (shown
-    through `sign`: the process's `UrlSigner` under hotlink protection).
+    """The channel's news, in editors' words: who set the cover of which video to which
+    frame, the new cover as a picture and the previous one small beside the headline (so
+    what Undo would bring back is in sight). Ids go to one small line at the end. Pictures
+    and links are shown through `sign` (the process's `UrlSigner` under hotlink protection).
 
     `change_id` adds an Undo button for that change; `undoes` says the change put back
     an earlier cover; `undone_by` marks an outcome someone has since undone (no button);
     `cdn_refused` is VOD's reason for refusing the CDN refresh (the change stands).
     """
     title = esc(asset_title or asset_id)
+    to_frame = f" to the frame at *{frame.time}* (frame {frame.number} of {frame.count})" \
+        if frame else ""
     if undoes is not None:
-        headline = (f":leftwards_arrow_with_hook: <@{user_id}> undid change {undoes.id} by "
-                    f"{who(undoes.user_id)}: the cover of *{title}* (`{esc(asset_id)}`) is "
-                    "back to what it was.")
+        back = f": it is back to the frame at *{frame.time}* (frame {frame.number} of " \
+               f"{frame.count})" if frame else ": it is back to what it was"
+        headline = (f":leftwards_arrow_with_hook: <@{user_id}> undid {who(undoes.user_id)}'s "
+                    f"change of the cover of *{title}*{back}.")
         text = f"<@{user_id}> undid a cover change of {title}."
     else:
-        headline = (f":frame_with_picture: <@{user_id}> set the cover of *{title}* "
-                    f"(`{esc(asset_id)}`).")
+        headline = f":frame_with_picture: <@{user_id}> set the cover of *{title}*{to_frame}."
         text = f"<@{user_id}> set the cover of {title}."
-    blocks = [section(headline, block=str(BlockId.OUTCOME))]
+    previous = None
+    if previous_cover_url and previous_cover_url != snapshot_url:
+        if images:
+            previous = image(sign(previous_cover_url), f"Previous cover of {asset_title or asset_id}")
+            headline += "\nBefore, the cover was the picture on the right."
+        else:
+            headline += f"\nBefore, the cover was {link(sign(previous_cover_url), 'this picture')}."
+    blocks = [section(headline, block=str(BlockId.OUTCOME), accessory=previous)]
+    new_cover = f"New cover: {frame.label}" if frame else "New cover"
     if images:
-        blocks.append(image(sign(snapshot_url), f"New cover of {asset_title or asset_id}",
-                            block=str(BlockId.OUTCOME_IMAGE)))
+        blocks.append(image(sign(snapshot_url), f"{new_cover} of {asset_title or asset_id}",
+                            title=new_cover, block=str(BlockId.OUTCOME_IMAGE)))
     else:
-        blocks.append(section(f"New cover: {link(sign(snapshot_url), 'open picture')}"))
+        blocks.append(section(f"{link(sign(snapshot_url), new_cover)}."))
         blocks.append(context(
-            "Slack could not download the picture from the video service, so it is shown "
-            "as a link."))
-    notes = [VOD_DELAY_NOTE]
-    if change_id is not None:
-        notes.append(f"change {change_id}")
-    if request_id:
-        notes.append(f"VOD request id `{esc(request_id)}`")
-    blocks.append(context(" · ".join(notes)))
+            "Slack could not download the pictures from the video service, so they are "
+            "shown as links."))
+    blocks.append(context(VOD_DELAY_NOTE))
     if cdn_refused is not None:
         blocks.append(context(
-            f":information_source: VOD did not refresh its CDN ({esc(shorten(cdn_refused, 300))}"
-            "), so some viewers may see the old cover a while longer. The cover is changed.",
-            block=str(BlockId.CDN_REFUSED)))
+            ":information_source: Some viewers may see the old cover a while longer: the "
+            f"video service did not refresh its copies ({esc(shorten(cdn_refused, 300))}). "
+            "The cover is changed.", block=str(BlockId.CDN_REFUSED)))
     if undone_by is not None:
         blocks.append(context(f":leftwards_arrow_with_hook: Undone by <@{undone_by}>.",
                               block=str(BlockId.UNDONE)))
     elif change_id is not None:
         blocks.append({"type": "actions", "block_id": str(BlockId.UNDO), "elements": [
             button("Undo", str(ActionId.UNDO), encode(c=change_id))]})
+    blocks.append(support_line(asset_id=asset_id, change_id=change_id, request_id=request_id))
     return message(f"{text} {VOD_DELAY_NOTE}", blocks, mrkdwn=True)
 
 
+def support_line(*, asset_id: str, change_id: int | None = None,
+                 request_id: str | None = None) -> dict[str, Any]:
+    """The one small line of ids, for whoever is asked about this later: the asset, the
+    change (what `history` and `setcover-bot undo` name) and VOD's request id."""
+    ids = [f"asset {esc(asset_id)}"]
+    if change_id is not None:
+        ids.append(f"change {change_id}")
+    if request_id:
+        ids.append(f"VOD request {esc(request_id)}")
+    return context("For support: " + " · ".join(ids), block=str(BlockId.SUPPORT))
+
+
 def cdn_follow_up(
-    state: FollowUpState, *, asset_id: str, asset_title: str, change_id: int, waited_s: float,
+    state: FollowUpState, *, asset_id: str, asset_title: str, waited_s: float,
 ) -> Message:
-    """What the channel hears once VOD's CDN refresh after change `change_id` ended:
-    live, failed, or (after `waited_s` without an answer) not confirmed yet."""
+    """What the channel hears once VOD's CDN refresh after a change ended: live, failed,
+    or (after `waited_s` without an answer) not confirmed yet. Said as viewers see it."""
     waited = (f"{round(waited_s / 60)} minutes" if waited_s >= 120
               else f"{round(waited_s)} seconds")
     name = asset_title or asset_id
-    video = f"*{esc(name)}* (`{esc(asset_id)}`)"
+    video = f"*{esc(name)}*"
     match FollowUpState(state):
         case FollowUpState.LIVE:
-            text = f"The new cover of {name} is live."
-            line = f":white_check_mark: The new cover of {video} is live: VOD refreshed its CDN."
+            text = f"Every viewer now sees the new cover of {name}."
+            line = f":white_check_mark: Every viewer now sees the new cover of {video}."
         case FollowUpState.FAILED:
-            text = f"VOD could not refresh its CDN for {name}."
-            line = (f":warning: VOD could not refresh its CDN for {video}: some viewers may see "
-                    "the old cover until their copies expire. The cover itself is changed.")
+            text = f"Some viewers may see the old cover of {name} a while longer."
+            line = (f":warning: Some viewers may see the old cover of {video} a while longer: "
+                    "the video service could not refresh its copies. The cover itself is "
+                    "changed.")
         case FollowUpState.UNCONFIRMED:
-            text = f"VOD has not confirmed yet that the new cover of {name} is live."
-            line = (f":hourglass: VOD has not confirmed yet that the new cover of {video} is live "
-                    f"everywhere (its CDN refresh was still running after {waited}). "
-                    "The cover itself is changed.")
+            text = f"VOD has not confirmed yet that every viewer sees the new cover of {name}."
+            line = (f":hourglass: The video service has not confirmed yet that every viewer "
+                    f"sees the new cover of {video} (still refreshing its copies after "
+                    f"{waited}). The cover itself is changed.")
         case _:
             raise ValueError(f"no follow-up is posted while {state}")
-    return message(text, [section(line), context(f"change {change_id}")])
+    return message(text, [section(line)])
 
 
-def not_undoable(reason: str) -> Message:
+def not_undoable(reason: str, *, pick_from: str | None = None) -> Message:
+    """`pick_from`: the asset whose snapshots to pick from instead, when that helps."""
+    pick = f" Pick one with `{COMMAND} {esc(pick_from)}`." if pick_from else ""
     return message(f"That change cannot be undone: {reason}", [section(
-        f":no_entry_sign: That change cannot be undone. {esc(reason)}")])
+        f":no_entry_sign: That change cannot be undone. {esc(reason)}{pick}")])
 
 
 def confirmation(*, asset_id: str, asset_title: str) -> Message:
@@ -137,9 +162,11 @@ def failure(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Mess
     was wrong and what to do instead, with no VOD code and no Try again.
     """
     if isinstance(error, InvalidArgument):
+        pick = f" Pick one with `{COMMAND} {esc(asset_id or '<asset id>')}`." \
+            if isinstance(error, SnapshotUrlError) else ""
         return message(f"The cover of {asset_id} was not changed: {error.message}", [section(
             f":no_entry: The cover of `{esc(asset_id)}` was *not* changed; nothing was sent "
-            f"to VOD. {esc(error.message)}\n{esc(error.explanation)}",
+            f"to VOD. {esc(error.message)}\n{esc(error.explanation)}{pick}",
             block=str(BlockId.OUTCOME),
         )])
     reason = esc(error.explanation)
@@ -160,33 +187,38 @@ def failure(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Mess
 
 
 def unknown(*, asset_id: str, error: VodError, snapshot_url: str | None) -> Message:
-    """Ephemeral: VOD never confirmed the change, which may be live; a safe Try again."""
-    detail = esc(error.message) if error.message else ""
-    blocks = [section(
-        f":grey_question: VOD did not confirm the new cover of `{esc(asset_id)}`, so it may "
-        "or may not be changed: it may already be live. Check the video's cover. *Try "
-        "again* is safe: setting the same cover twice changes nothing."
-        + (f"\n> {shorten(detail, 500)}" if detail else ""),
-        block=str(BlockId.OUTCOME),
-    )]
-    if snapshot_url:
-        blocks.append(_retry_actions(asset_id, snapshot_url))
-    return message(f"VOD did not confirm the new cover of {asset_id}; it may already be live.",
-                   blocks)
+    """Ephemeral: VOD never confirmed the change, which may be live. Said in editors'
+    words (the technical cause is in the log), with a way to see the cover as it is now
+    and a safe Try again."""
+    return _unconfirmed(
+        "The video service did not confirm the new cover in time", asset_id=asset_id,
+        snapshot_url=snapshot_url, request_id=error.request_id,
+        text=f"VOD did not confirm the new cover of {asset_id}; it may already be live.")
 
 
 def interrupted(*, asset_id: str, snapshot_url: str | None) -> Message:
     """Ephemeral: the bot is stopping and gave up on this change before VOD confirmed it."""
-    blocks = [section(
-        f":grey_question: The bot is restarting and stopped before VOD confirmed the new "
-        f"cover of `{esc(asset_id)}`, so it may or may not be changed. Check the video's "
-        "cover in a minute. *Try again* is safe: setting the same cover twice changes "
-        "nothing.",
-        block=str(BlockId.OUTCOME),
-    )]
+    return _unconfirmed(
+        "The bot restarted before the video service confirmed the new cover",
+        asset_id=asset_id, snapshot_url=snapshot_url, request_id=None,
+        text=f"The bot restarted before VOD confirmed the cover of {asset_id}.")
+
+
+def _unconfirmed(what: str, *, asset_id: str, snapshot_url: str | None,
+                 request_id: str | None, text: str) -> Message:
+    retry = " *Try again* is safe: setting the same cover twice changes nothing." \
+        if snapshot_url else ""
+    buttons = [button("Show the current cover", action_id(ActionId.PICK_ASSET, "current"),
+                      encode(a=asset_id))]
     if snapshot_url:
-        blocks.append(_retry_actions(asset_id, snapshot_url))
-    return message(f"The bot restarted before VOD confirmed the cover of {asset_id}.", blocks)
+        buttons.append(_retry_button(asset_id, snapshot_url))
+    return message(text, [
+        section(f":grey_question: {what}, so the cover may or may not have changed. "
+                f"*Show the current cover* shows which one the video has now.{retry}",
+                block=str(BlockId.OUTCOME)),
+        {"type": "actions", "block_id": str(BlockId.RETRY), "elements": buttons},
+        support_line(asset_id=asset_id, request_id=request_id),
+    ])
 
 
 def restarting() -> Message:
@@ -198,22 +230,23 @@ def restarting() -> Message:
 
 
 def _retry_actions(asset_id: str, snapshot_url: str) -> dict[str, Any]:
-    value = use_cover_value(asset_id, new_nonce(), snapshot_url)
     return {"type": "actions", "block_id": str(BlockId.RETRY),
-            "elements": [button("Try again", str(ActionId.TRY_AGAIN), value)]}
+            "elements": [_retry_button(asset_id, snapshot_url)]}
 
 
-def denied(*, reason: str, user_id: str) -> Message:
-    """Who may do this, and the requester's id so an admin can add them.
+def _retry_button(asset_id: str, snapshot_url: str) -> dict[str, Any]:
+    value = use_cover_value(asset_id, new_nonce(), snapshot_url)
+    return button("Try again", str(ActionId.TRY_AGAIN), value)
+
+
+def denied(*, reason: str) -> Message:
+    """Who may do this, once: the policy's `reason` names the setting and the requester's
+    own id, so an admin can add them.
 
     `reason` is the policy's own mrkdwn (it mentions the allowed groups and channels as
     `<!subteam^S…>` and `<#C…>`), so it is not escaped.
     """
-    return message(f"You may not change video covers here. {reason}", [
-        section(f":no_entry: You may not change video covers here. {reason}"),
-        context(f"Your Slack user id is `{esc(user_id)}`: an admin can add it to "
-                "`SETCOVER_ALLOWED_USERS`."),
-    ], mrkdwn=True)
+    return message(reason, [section(f":no_entry: {reason}")], mrkdwn=True)
 
 
 def duplicate(*, asset_id: str, status: Status, error_code: str | None = None) -> Message:

@@ -19,7 +19,12 @@ COMMAND = "/setcover"
 
 
 def esc(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn gives meaning to."""
+    """Escape the three characters Slack's mrkdwn gives meaning to.
+
+    Every mrkdwn text the bot builds passes through here, static text too: Slack reads
+    `<…>` as a link or mention token even inside a code span, so `<asset id>` in the
+    usage would show as a broken link. Only the tokens the bot means (`link`, mentions,
+    dates) are written raw around escaped text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

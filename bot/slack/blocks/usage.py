@@ -7,7 +7,7 @@ from typing import Any
 from bot.slack.blocks.primitives import COMMAND, Message, esc, message, section
 from bot.timecodes import MAX_TIMES
 
-USAGE = "\n".join(
+USAGE = esc("\n".join(
     [
         f"*`{COMMAND}`* sets a video's cover from one of its snapshots.",
         f"• `{COMMAND} <asset id>`: show the video's snapshots and pick one",
@@ -18,8 +18,8 @@ USAGE = "\n".join(
         f"• `{COMMAND} history <asset id>`: the last cover changes of a video",
         f"• `{COMMAND} help`: this message",
     ]
-)
-EXAMPLES = "\n".join(
+))
+EXAMPLES = esc("\n".join(
     [
         "*Examples*",
         f"`{COMMAND} 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`",
@@ -28,7 +28,7 @@ EXAMPLES = "\n".join(
         f"`{COMMAND} search launch trailer`",
         f"`{COMMAND} history 2f8a9c1e0b7d4e6fa1c3d5e7f9a0b2c4`",
     ]
-)
+))
 
 
 def usage(problem: str | None = None) -> Message:
