@@ -206,7 +206,8 @@ async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: in
             asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
             request_id=undone.request_id, images=images, change_id=undone.id,
             undone_by=actor.user_id, frame=undone_frame,
-            previous_cover_url=undone.previous_cover_url, sign=runtime.sign), in_channel=True, replace=True)
+            previous_cover_url=undone.previous_cover_url, sign=runtime.sign),
+            in_channel=True, replace=True)
         await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
             user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
             snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,

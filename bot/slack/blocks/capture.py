@@ -95,8 +95,8 @@ def _cover_replaced_note(
     if before is None:
         return section(text + " The video had no cover before.", block=str(BlockId.CAPTURE_NOTE))
     if before not in asset.snapshot_urls:
-        return section(text + f" Before, the cover was {link(sign(before), 'a picture')} that is not "
-                       "one of its frames, so only the VOD console can put it back.",
+        return section(text + f" Before, the cover was {link(sign(before), 'a picture')} "
+                       "that is not one of its frames, so only the VOD console can put it back.",
                        block=str(BlockId.CAPTURE_NOTE))
     restore = button("Put it back", action_id(ActionId.USE_COVER, "restore"),
                      use_cover_value(asset.asset_id, nonce, before))

@@ -68,7 +68,8 @@ def changed_in_channel(
     previous = None
     if previous_cover_url and previous_cover_url != snapshot_url:
         if images:
-            previous = image(sign(previous_cover_url), f"Previous cover of {asset_title or asset_id}")
+            previous = image(sign(previous_cover_url),
+                             f"Previous cover of {asset_title or asset_id}")
             headline += "\nBefore, the cover was the picture on the right."
         else:
             headline += f"\nBefore, the cover was {link(sign(previous_cover_url), 'this picture')}."
