@@ -89,7 +89,8 @@ async def test_a_backlog_of_due_follow_ups_is_told_quickly_and_once(
         finally:
             await follow.stop(3.0)
     assert [len(fake_slack.posts_to(u)) for u in urls] == [1] * len(urls)
-    assert all("is live" in fake_slack.posts_to(u)[0].text for u in urls)
+    assert all("Every viewer now sees the new cover" in fake_slack.posts_to(u)[0].text
+               for u in urls)
 
 
 async def test_a_follow_up_whose_response_url_expired_is_not_posted(

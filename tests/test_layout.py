@@ -17,8 +17,11 @@ def loaded_after(module: str) -> set[str]:
 
 
 def test_observe_is_a_leaf() -> None:
-    """The VOD client imports `bot.observe`; `observe` imports nothing of VOD (no cycle)."""
-    assert loaded_after("bot.observe") == {"bot", "bot.metrics", "bot.observe"}
+    """The VOD client imports `bot.observe`; `observe` imports nothing of VOD or Slack (no
+    cycle). It may load the store: /metrics counts audit rows on a connection of its own."""
+    loaded = loaded_after("bot.observe")
+    assert {"bot.metrics", "bot.observe"} <= loaded
+    assert not {m for m in loaded if m.startswith(("bot.vod", "bot.slack", "bot.covers"))}
 
 
 def test_vod_errors_load_without_the_client() -> None:
