@@ -18,9 +18,11 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ack_latency
+import cpu_versus
 import picker_time
 import scale_out
 import vod_set_cover
@@ -40,7 +42,8 @@ def verdict(ok: bool) -> str:
 
 
 def summary_rows(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any],
-                 picker: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+                 picker: dict[str, Any], versus: dict[str, Any] | None
+                 ) -> list[tuple[str, str, str, str]]:
     rows = []
     for kind, label in (("commands", "`/setcover <asset_id>`"), ("clicks", "button click")):
         s = ack["summary"][kind]
@@ -77,6 +80,11 @@ def summary_rows(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any]
     rows.append(("bot CPU per cover change (one process, PostgreSQL)",
                  f"≤ {CPU_PER_CHANGE_TARGET_MS:.1f} ms", f"**{cpu:.1f} ms**",
                  verdict(cpu <= CPU_PER_CHANGE_TARGET_MS)))
+    if versus is not None:
+        v = versus["cpu_ms_per_change"]
+        rows.append((f"the same, side by side with `{versus['baseline_commit']}`",
+                     "not more", f"{v['this checkout']:.1f} vs {v['baseline']:.1f} ms: "
+                     f"**{versus['ratio']:.2f}x**", verdict(versus["ratio"] <= 1.0)))
     rates = scale["changes_per_s"]
     two = scale["scaling"][2]
     rows.append(("scale-out on one PostgreSQL, 2 processes vs 1", "the 2-core bound",
@@ -93,8 +101,9 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def summary_table(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any],
-                  picker: dict[str, Any]) -> str:
-    return table(("figure", "target", "measured", ""), summary_rows(ack, vod, scale, picker))
+                  picker: dict[str, Any], versus: dict[str, Any] | None) -> str:
+    return table(("figure", "target", "measured", ""),
+                 summary_rows(ack, vod, scale, picker, versus))
 
 
 def ack_rounds_table(ack: dict[str, Any], kind: str) -> str:
@@ -164,6 +173,21 @@ def scale_bound(scale: dict[str, Any]) -> str:
             f"(measured: {scale['scaling'][2]:.2f}x; see below).")
 
 
+def versus_section(versus: dict[str, Any] | None) -> str:
+    if versus is None:
+        return ""
+    p, v = versus["parameters"], versus["cpu_ms_per_change"]
+    return f"""
+### CPU per change, side by side with `{versus['baseline_commit']}`
+
+CPU time per change moves with the machine's load as much as with the code, so the figure
+above is compared with another commit's in the same run (`bench/cpu_versus.py`): one
+process of each on one PostgreSQL database, {p['repeats']} alternating rounds of
+{p['changes']} changes as above. Median bot CPU per change: this commit **{v['this checkout']:.2f}
+ms**, `{versus['baseline_commit']}` {v['baseline']:.2f} ms: **{versus['ratio']:.2f}x**.
+"""
+
+
 def measured_commit() -> str:
     """The commit whose tree was measured, and whether the work tree differed from it."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
@@ -175,7 +199,8 @@ def measured_commit() -> str:
 
 
 def write_doc(ack: dict[str, Any], vod: dict[str, Any], scale: dict[str, Any],
-              picker: dict[str, Any], profile: str, stamp: str, took_s: float,
+              picker: dict[str, Any], versus: dict[str, Any] | None, profile: str,
+              stamp: str, took_s: float,
               load: tuple[tuple[float, float, float], tuple[float, float, float]]) -> None:
     m = ack["machine"]
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
@@ -197,7 +222,7 @@ ran side by side, in turns.
 
 ## Summary
 
-{summary_table(ack, vod, scale, picker)}
+{summary_table(ack, vod, scale, picker, versus)}
 
 ## Acknowledgement latency
 
@@ -264,7 +289,7 @@ Changes per second = changes / (last outcome post - first request).
 {scale_table(scale)}
 
 {scale_bound(scale)}
-
+{versus_section(versus)}
 ## Profile of the served bot
 
 One more round of each kind, with py-spy sampling `setcover-bot serve` (its event-loop
@@ -283,6 +308,8 @@ thread; `bench/ack_latency.py --profile`), after the measured runs:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout (with its .venv) to compare CPU per change with")
     parser.add_argument("--quick", action="store_true",
                         help="fewer rounds and calls; writes nothing under docs/")
     args = parser.parse_args()
@@ -307,6 +334,13 @@ def main() -> int:
     write_result("scale_out", scale, stamp)
     picker = picker_time.run(picker_args, stamp)
     write_result("picker_time", picker, stamp)
+    versus = None
+    if args.baseline is not None:
+        versus_args = cpu_versus.parser().parse_args(["--baseline", str(args.baseline)])
+        if args.quick:
+            versus_args.changes, versus_args.repeats = 200, 2
+        versus = cpu_versus.run(versus_args, stamp)
+        write_result("cpu_versus", versus, stamp)
     # A separate pass under py-spy (sampling costs CPU, so its latencies are not used).
     profiled_args = ack_latency.parser().parse_args(
         ["--rounds", "1", "--starts", "1", "--profile", str(RESULTS / f"{stamp}-bot.stacks")])
@@ -314,13 +348,13 @@ def main() -> int:
     profile = ack_latency.run(profiled_args, stamp)["profile"]
     took = time.monotonic() - started
     print()
-    print(summary_table(ack, vod, scale, picker))
+    print(summary_table(ack, vod, scale, picker, versus))
     if args.quick:
         print(f"\n--quick: docs not written ({took:.0f} s)")
         return 0
     ack_latency.plot(ack, PLOT)
     load = (load_before, os.getloadavg())
-    write_doc(ack, vod, scale, picker, profile, stamp, took, load)
+    write_doc(ack, vod, scale, picker, versus, profile, stamp, took, load)
     print(f"\nwrote {DOC.relative_to(ROOT)} and {PLOT.relative_to(ROOT)} in {took:.0f} s")
     return 0
 

@@ -3,6 +3,7 @@ composed, and the picture decoded back."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -212,3 +213,28 @@ def test_the_served_bot_starts_without_pillow(start_bot: StartBot) -> None:
     libraries = Path(f"/proc/{bot.process.pid}/maps").read_text()
     assert "/uvloop/" in libraries  # the maps are the served process's
     assert "/PIL/" not in libraries
+
+
+async def test_a_burst_of_pickers_draws_a_bounded_number_of_sheets_at_once(
+    fake_vod: FakeVod, vod: VodClient
+) -> None:
+    """Six pickers of six videos at once: the CDN is asked for two sheets' frames, and the
+    others only once one of those is drawn (memory and CPU held to two sheets)."""
+    pages = []
+    for n in range(6):
+        asset = fake_vod.add_reel(f"{n:x}" * 32, f"Reel {n}", first_scene=n)
+        pages.append([Frame(number=i, offset=offset, url=url, is_current=False)
+                      for i, (offset, url) in enumerate(sorted(asset.snapshots["sample"]), 1)])
+    fake_vod.latency[".jpg"] = 1.5
+    maker = SheetMaker(vod.http, sign=lambda url: url, budget_s=30, max_in_making=2)
+    making = [asyncio.create_task(maker.make(page)) for page in pages]
+    seen, settled = -1, 0
+    while settled < 3:  # the requests stop coming while the first sheets' frames are slow
+        await asyncio.sleep(0.2)
+        count = len(fake_vod.frame_requests)
+        seen, settled = count, settled + 1 if count == seen else 0
+    assert seen == 2 * 12
+    sheets = await asyncio.gather(*making)
+    assert len(fake_vod.frame_requests) == 6 * 12
+    assert all(len(sheet.scores) == 12 for sheet in sheets)
+    maker.close()

@@ -50,6 +50,11 @@ MAX_FRAME_PIXELS = 16_000_000
 #: Two cores can each run Pillow in parallel; more threads would only queue.
 WORKERS = 2
 WORKER_NICENESS = 10
+#: Sheets in the making at once; more wait for a turn within their own budget. Each holds
+#: its page's downloads and decoded tiles, and two cores draw two sheets at a time, so a
+#: burst of pickers of different videos costs this many sheets of memory and CPU, not one
+#: per picker: the ones past the budget show compact rows instead of drawing in vain.
+MAX_SHEETS_IN_MAKING = 3
 FILENAME = "contact-sheet.jpg"
 
 
@@ -100,12 +105,14 @@ class SheetMaker:
         download_timeout_s: float = 3.0,
         budget_s: float = 2.5,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        max_in_making: int = MAX_SHEETS_IN_MAKING,
     ) -> None:
         self._http = http
         self._sign = sign
         self._download_timeout_s = download_timeout_s
         self._budget_s = budget_s
         self.cache = FrameCache(cache_bytes)
+        self._turns = asyncio.Semaphore(max_in_making)
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sheet",
                                         initializer=_yield_to_the_event_loop)
 
@@ -114,11 +121,12 @@ class SheetMaker:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def make(self, frames: Sequence[Frame]) -> ContactSheet:
-        """The page's contact sheet; `SheetUnavailable` past the budget or on any failure."""
+        """The page's contact sheet; `SheetUnavailable` past the budget (its wait for a turn
+        included) or on any failure."""
         if not 1 <= len(frames) <= MAX_FRAMES:
             raise ValueError(f"a sheet shows 1 to {MAX_FRAMES} frames, not {len(frames)}")
         try:
-            async with asyncio.timeout(self._budget_s):
+            async with asyncio.timeout(self._budget_s), self._turns:
                 decoded = await self._gather(frames)
                 return await self._in_pool(_compose, frames, decoded)
         except TimeoutError:
