@@ -350,6 +350,13 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
                   f"{changed.snapshot_url} again.{_undo_hint(changed)}")
             _report_cdn(changed)
             return EXIT_OK
+        case NotUndoable() if outcome.later is not None:
+            print(f"error: change {args.change_id} cannot be undone: the cover was changed "
+                  f"again after it (change {outcome.later.id}, by {outcome.later.user_id}). "
+                  f"Undo that one first (setcover-bot undo {outcome.later.id}), or pick a "
+                  f"snapshot: `setcover-bot snapshots {outcome.later.asset_id}`.",
+                  file=sys.stderr)
+            return EXIT_REFUSED
         case NotUndoable():
             pick = (f" `setcover-bot snapshots {outcome.pick_from}` lists its snapshots, for "
                     "`setcover-bot set-cover`.") if outcome.pick_from else ""
@@ -589,7 +596,9 @@ COMMANDS: dict[str, Subcommand] = {
         _with_settings(_undo), "put back the cover a video had before a change",
         "Undo change CHANGE_ID: set again the snapshot of the video's previous succeeded "
         "change, or the cover VOD reported before it when that is still one of its "
-        "snapshots. Recorded with source `undo`, linked to the change; once per change.",
+        "snapshots. Recorded with source `undo`, linked to the change; once per change. "
+        "Only the video's latest change can be undone, while VOD still shows its cover; "
+        "any Slack workspace's change may be.",
         exit_help("the change cannot be undone, or VOD or the audit store refused or could "
                   "not be reached (the reason is printed)", unknown=True),
         _change_id,

@@ -196,6 +196,9 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
                 state, asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
                 waited_s=600)))
     out.append(("not undoable", blocks.not_undoable("x" * 3000)))
+    out.append(("changed since", blocks.changed_since(replace(
+        record(Status.SUCCEEDED, n=9), asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
+        user_id="cli:<!channel>" * 50))))
     out.append(("busy undo", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9",
                                          snapshot_url=None)))
     return out
@@ -214,6 +217,20 @@ def test_undo_button_carries_the_change_and_an_undone_outcome_has_none() -> None
     assert "Undone by <@U2>" in json.dumps(undone)
     with pytest.raises(AssertionError):
         find_button(undone["blocks"], text="Undo")
+
+
+def test_undo_over_a_later_change_names_who_made_it_and_what_to_do() -> None:
+    later = replace(record(Status.SUCCEEDED, n=9), user_id="U0LEAD")
+    msg = blocks.changed_since(later)
+    headline, support = texts(msg)
+    assert headline == (
+        ":no_entry_sign: That change cannot be undone: the cover of *Launch &lt;keynote&gt;* "
+        "was changed again after it, by <@U0LEAD> (<!date^1777637340^{date_short_pretty} "
+        "{time}|2026-05-01 12:09 UTC>). Undo that change first (with the Undo button on its "
+        f"message), or pick a frame with `/setcover {ASSET_ID}`.")
+    assert support == f"For support: asset {ASSET_ID} · change 9"
+    by_cli = texts(blocks.changed_since(replace(later, user_id="cli:ops")))[0]
+    assert "by `cli:ops`" in by_cli
 
 
 def test_history_shows_change_ids_and_what_an_undo_undid() -> None:

@@ -18,6 +18,7 @@ from tests.slack_requests import click_body, signature_headers
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 FIRST = snapshot_url(KEYNOTE, "sample", 0)
 SECOND = snapshot_url(KEYNOTE, "sample", 1)
+THIRD = snapshot_url(KEYNOTE, "sample", 2)
 
 
 def set_cover(bot: ServedBot, url: str) -> Recorded:
@@ -26,6 +27,15 @@ def set_cover(bot: ServedBot, url: str) -> Recorded:
     (outcome,) = bot.posts(response_url)
     assert outcome.body["response_type"] == "in_channel", outcome.all_text()
     return outcome
+
+
+def refused_undo(bot: ServedBot, outcome: Recorded, **click: str) -> Recorded:
+    """Click Undo on `outcome`: the one answer, to the clicker only."""
+    _, click_url = bot.click(outcome, text="Undo", **click)
+    (answer,) = bot.posts(click_url)
+    assert answer.body["response_type"] == "ephemeral", answer.all_text()
+    assert answer.body.get("replace_original") is not True  # the outcome stays as it was
+    return answer
 
 
 def history(bot: ServedBot) -> list[str]:
@@ -97,9 +107,7 @@ def test_an_earlier_cover_that_was_no_snapshot_cannot_be_undone(
     outcome = set_cover(bot, FIRST)  # the cover before was the uploaded Cover0.jpg
     fake_vod.reset_requests()
 
-    _, click_url = bot.click(outcome, text="Undo")
-    (answer,) = bot.posts(click_url)
-    assert answer.body["response_type"] == "ephemeral"
+    answer = refused_undo(bot, outcome)
     assert "cannot be undone" in answer.text and "not one of the video's snapshots" in answer.text
     assert f"Pick one with `/setcover {KEYNOTE}`" in answer.all_text()
     assert fake_vod.api_requests == []
@@ -118,8 +126,12 @@ def test_only_allowed_people_undo(start_bot: StartBot, fake_vod: FakeVod) -> Non
 
 def test_cli_undo_by_change_id(tmp_path: Path, fake_vod: FakeVod) -> None:
     env = fake_vod.settings_env() | {"DATABASE_URL": f"sqlite:///{tmp_path}/a.db"}
-    for url in (FIRST, SECOND):
-        assert run_cli("set-cover", url, env=env, cwd=tmp_path).returncode == 0
+    assert run_cli("set-cover", FIRST, env=env, cwd=tmp_path).returncode == 0
+    first = run_cli("undo", "1", env=env, cwd=tmp_path)
+    assert first.returncode == 1 and "not one of the video's snapshots" in first.stderr
+    assert f"`setcover-bot snapshots {KEYNOTE}` lists its snapshots" in first.stderr
+    assert "/setcover" not in first.stderr  # a terminal's words in a terminal
+    assert run_cli("set-cover", SECOND, env=env, cwd=tmp_path).returncode == 0
 
     undone = run_cli("undo", "2", env=env, cwd=tmp_path)
     assert undone.returncode == 0, undone.stderr
@@ -129,10 +141,9 @@ def test_cli_undo_by_change_id(tmp_path: Path, fake_vod: FakeVod) -> None:
 
     again = run_cli("undo", "2", env=env, cwd=tmp_path)
     assert again.returncode == 1 and "already undone (change 3)" in again.stderr
-    first = run_cli("undo", "1", env=env, cwd=tmp_path)
-    assert first.returncode == 1 and "not one of the video's snapshots" in first.stderr
-    assert f"`setcover-bot snapshots {KEYNOTE}` lists its snapshots" in first.stderr
-    assert "/setcover" not in first.stderr  # a terminal's words in a terminal
+    older = run_cli("undo", "1", env=env, cwd=tmp_path)
+    assert older.returncode == 1 and "changed again after it (change 3, by cli:" in older.stderr
+    assert "Undo that one first (setcover-bot undo 3)" in older.stderr
     missing = run_cli("undo", "99", env=env, cwd=tmp_path)
     assert missing.returncode == 1 and "nothing to undo" in missing.stderr
     assert len(fake_vod.cover_changes) == 3
@@ -155,3 +166,56 @@ def test_undo_is_refused_while_another_change_of_the_video_is_in_flight(
     assert [c.thumbnail_url for c in fake_vod.cover_changes][-1] == snapshot_url(
         KEYNOTE, "sample", 2)
     assert len(fake_vod.cover_changes) == 3
+
+
+def test_undo_on_an_older_outcome_names_the_later_change_and_keeps_it(
+    start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    """Issue 16, defect 3: covers A → B → C; Undo on B would set A and throw C away."""
+    bot = start_bot(SETCOVER_ALLOWED_USERS="U0EDITOR,U0LEAD")
+    set_cover(bot, FIRST)
+    b_outcome = set_cover(bot, SECOND)
+    _, c_url = bot.command(THIRD, user_id="U0LEAD")
+    bot.posts(c_url)
+    fake_vod.reset_requests()
+
+    answer = refused_undo(bot, b_outcome)
+    text = answer.all_text()
+    assert "cannot be undone" in text and "changed again after it, by <@U0LEAD>" in text
+    assert "Undo that change first" in text and f"`/setcover {KEYNOTE}`" in text
+    assert "For support: asset " + KEYNOTE + " · change 3" in text
+    assert blockkit.problems({"text": answer.text, "blocks": answer.blocks}) == []
+    assert fake_vod.requests_to("/asset/cover") == []
+    assert fake_vod.assets[KEYNOTE].cover_url == THIRD
+    assert not any("undid" in p.all_text() for p in fake_slack.hook_posts)
+
+
+def test_undo_after_a_change_in_the_vod_console_is_refused(
+    start_bot: StartBot, fake_vod: FakeVod
+) -> None:
+    bot = start_bot()
+    set_cover(bot, FIRST)
+    outcome = set_cover(bot, SECOND)
+    fake_vod.assets[KEYNOTE].cover_url = THIRD
+    fake_vod.reset_requests()
+
+    answer = refused_undo(bot, outcome)
+    assert "changed outside the bot" in answer.text and "VOD console" in answer.text
+    assert f"Pick one with `/setcover {KEYNOTE}`" in answer.all_text()
+    assert fake_vod.requests_to("/asset/cover") == []
+    assert fake_vod.assets[KEYNOTE].cover_url == THIRD
+
+
+def test_undo_from_another_workspace_finds_nothing_on_record(
+    start_bot: StartBot, fake_vod: FakeVod
+) -> None:
+    """Issue 16, defect 11: a change id is the whole key of an Undo button; another
+    workspace's click on it (a forged or copied button) learns nothing and changes nothing."""
+    bot = start_bot()
+    set_cover(bot, FIRST)
+    outcome = set_cover(bot, SECOND)
+    fake_vod.reset_requests()
+
+    answer = refused_undo(bot, outcome, team_id="T0OTHER")
+    assert "Change 2 is not on record as a cover change that succeeded" in answer.text
+    assert fake_vod.api_requests == [] and fake_vod.assets[KEYNOTE].cover_url == SECOND

@@ -153,13 +153,16 @@ CaptureOutcome = (
 
 @dataclass(frozen=True)
 class NotUndoable:
-    """There is no earlier cover the bot can put back; nothing was sent to VOD.
+    """The change cannot be undone (not the video's latest, or no earlier cover the bot
+    can put back); nothing was sent to VOD.
 
     `pick_from`: the asset whose snapshots to pick from instead, which each surface says
     in its own words (Slack's command, the CLI's)."""
 
     reason: str
     pick_from: str | None = None
+    #: The change made since, the one to undo instead (None: no later change on record).
+    later: ChangeRecord | None = None
 
 
 @dataclass(frozen=True)

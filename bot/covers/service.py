@@ -169,42 +169,32 @@ class CoverService:
         """Put back the cover the video had before change `change_id`, as a change of its
         own (source `undo`, linked to it), at most once: its key comes from `change_id`.
 
-        The cover to put back is the snapshot of the asset's previous succeeded change on
-        record; failing that, the cover VOD reported before the change, if it is a snapshot
-        URL (the change itself then checks VOD still lists it). Otherwise `NotUndoable`,
-        and VOD is not called.
+        Only the video's latest change can be undone, and only while VOD still shows its
+        cover: undoing an older one would throw away every change made since. A change
+        of another Slack workspace is "not on record" to the asker (the command line, the
+        operator's, sees all). The cover to put back is the snapshot of the asset's
+        previous succeeded change on record; failing that, the cover VOD reported before
+        the change, if it is a snapshot VOD still lists. Otherwise `NotUndoable`, and VOD
+        is sent nothing.
         """
         try:
             record = await self.store.get(change_id)
-            if record is None or record.status is not Status.SUCCEEDED:
+            if (record is None or record.status is not Status.SUCCEEDED
+                    or (apply_policy and record.team_id != actor.team_id)):
                 return outcomes.NotUndoable(
                     f"Change {change_id} is not on record as a cover change that succeeded, "
                     "so there is nothing to undo.")
-            previous = await self.store.previous_success(record.asset_id, before=record.id)
+            latest = await self.store.last_success(record.asset_id)
+            previous = await self.store.last_success(record.asset_id, before=record.id)
         except StoreUnavailable as exc:
             return outcomes.NotRecorded(str(exc))
         if apply_policy:  # off only by the caller's choice (the CLI), as for `change`
             decision = await self.authorize(actor, asset_id=record.asset_id, source=Source.UNDO)
             if not decision.allowed:
                 return outcomes.Denied(decision.reason)
-        target = previous.snapshot_url if previous else record.previous_cover_url
-        if target is None:
-            return outcomes.NotUndoable(
-                f"VOD reported no cover before change {change_id}, so there is no earlier "
-                "cover to put back.")
-        if previous is None:
-            try:
-                parse_snapshot_url(target, self.snapshot_hosts)
-            except SnapshotUrlError:
-                return outcomes.NotUndoable(
-                    f"The cover before change {change_id} was not one of the video's "
-                    "snapshots (an image uploaded in the VOD console, say), and only "
-                    "snapshots can be set from here.", pick_from=record.asset_id)
-            asset = await self.vod.get_asset(record.asset_id)
-            if target not in asset.snapshot_urls:
-                return outcomes.NotUndoable(
-                    f"The cover before change {change_id} is no longer one of the video's "
-                    "snapshots, so it cannot be put back.")
+        target = await self._undo_target(record, latest=latest, previous=previous)
+        if not isinstance(target, str):
+            return target
         outcome = await self.change(CoverRequest(
             actor=actor, snapshot_url=target, source=Source.UNDO,
             idempotency_key=f"undo:{change_id}", undoes=change_id, reply_to=reply_to,
@@ -212,6 +202,44 @@ class CoverService:
         if isinstance(outcome, outcomes.Changed):
             return outcomes.Undone(outcome, record)
         return outcome
+
+    async def _undo_target(
+        self, record: ChangeRecord, *, latest: ChangeRecord | None,
+        previous: ChangeRecord | None,
+    ) -> str | outcomes.NotUndoable | outcomes.Duplicate:
+        """The cover an undo of `record` puts back, or why there is none. `latest`: the
+        asset's latest succeeded change; `previous`: the one before `record`."""
+        if latest is not None and latest.id != record.id:
+            if latest.undoes == record.id:
+                return outcomes.Duplicate(latest)
+            return outcomes.NotUndoable(
+                f"The cover was changed again after change {record.id} (change {latest.id}, "
+                f"by {latest.user_id}): undo that one first, or pick a snapshot.",
+                pick_from=record.asset_id, later=latest)
+        target = previous.snapshot_url if previous else record.previous_cover_url
+        if target is None:
+            return outcomes.NotUndoable(
+                f"VOD reported no cover before change {record.id}, so there is no earlier "
+                "cover to put back.")
+        if previous is None:
+            try:
+                parse_snapshot_url(target, self.snapshot_hosts)
+            except SnapshotUrlError:
+                return outcomes.NotUndoable(
+                    f"The cover before change {record.id} was not one of the video's "
+                    "snapshots (an image uploaded in the VOD console, say), and only "
+                    "snapshots can be set from here.", pick_from=record.asset_id)
+        asset = await self.vod.get_asset(record.asset_id)
+        if not self._same_snapshot(asset.cover_url, record.snapshot_url):
+            return outcomes.NotUndoable(
+                f"The cover was changed outside the bot after change {record.id} (in the VOD "
+                "console, say), so undoing it would throw that cover away.",
+                pick_from=record.asset_id)
+        if previous is None and target not in asset.snapshot_urls:
+            return outcomes.NotUndoable(
+                f"The cover before change {record.id} is no longer one of the video's "
+                "snapshots, so it cannot be put back.")
+        return target
 
     async def capture(
         self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
@@ -246,6 +274,18 @@ class CoverService:
             f"`{shorten_start(ref.url)}` is not one of the snapshots VOD lists for asset "
             f"`{ref.asset_id}`."
         )
+
+    def _same_snapshot(self, cover_url: str | None, snapshot_url: str) -> bool:
+        """Whether VOD's cover is the snapshot at `snapshot_url`, however either is written
+        (host case, `:443`, a hotlink signature)."""
+        if cover_url is None:
+            return False
+        try:
+            cover = parse_snapshot_url(unsign(cover_url), self.snapshot_hosts)
+            snapshot = parse_snapshot_url(unsign(snapshot_url), self.snapshot_hosts)
+        except SnapshotUrlError:
+            return False
+        return cover.canonical == snapshot.canonical
 
     async def get_asset(self, asset_id: str) -> Asset:
         return await self.vod.get_asset(asset_id)

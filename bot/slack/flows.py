@@ -215,6 +215,8 @@ async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: in
             frame=changed.frame, previous_cover_url=changed.previous_cover_url,
             sign=runtime.sign),
             in_channel=True)
+    elif isinstance(outcome, NotUndoable) and outcome.later is not None:
+        await reply.send(blocks.changed_since(outcome.later))
     elif isinstance(outcome, NotUndoable):
         await reply.send(blocks.not_undoable(outcome.reason, pick_from=outcome.pick_from))
     elif isinstance(outcome, Duplicate) and outcome.existing.status is Status.SUCCEEDED:

@@ -172,13 +172,17 @@ class ChangeLog(StoreBase):
 
         return await self._transaction(read, doing="read the history from")
 
-    async def previous_success(self, asset_id: str, *, before: int) -> ChangeRecord | None:
-        """The last succeeded change of `asset_id` recorded before change `before`."""
+    async def last_success(
+        self, asset_id: str, *, before: int | None = None
+    ) -> ChangeRecord | None:
+        """The last succeeded change of `asset_id`, of any source (the one whose cover the
+        video should have now); with `before`, the last one recorded before that change."""
         condition = (
             (cover_changes.c.asset_id == asset_id)
             & (cover_changes.c.status == Status.SUCCEEDED.value)
-            & (cover_changes.c.id < before)
         )
+        if before is not None:
+            condition &= cover_changes.c.id < before
 
         async def read(connection: AsyncConnection) -> ChangeRecord | None:
             result = await connection.execute(

@@ -16,6 +16,7 @@ from bot.slack.blocks.primitives import (
     link,
     message,
     section,
+    slack_date,
     who,
 )
 from bot.slack.blocks.values import encode, new_nonce, use_cover_value
@@ -144,6 +145,20 @@ def not_undoable(reason: str, *, pick_from: str | None = None) -> Message:
     pick = f" Pick one with `{COMMAND} {esc(pick_from)}`." if pick_from else ""
     return message(f"That change cannot be undone: {reason}", [section(
         f":no_entry_sign: That change cannot be undone. {esc(reason)}{pick}")])
+
+
+def changed_since(later: ChangeRecord) -> Message:
+    """An Undo on a change that is no longer the video's latest: undoing it would throw
+    `later` away, so the clicker hears whose change came since and what to do instead."""
+    name = later.asset_title or later.asset_id
+    when = slack_date(later.finished_at or later.requested_at)
+    return message(f"That change cannot be undone: the cover of {name} was changed again.", [
+        section(f":no_entry_sign: That change cannot be undone: the cover of *{esc(name)}* "
+                f"was changed again after it, by {who(later.user_id)} ({when}). Undo that "
+                "change first (with the Undo button on its message), or pick a frame with "
+                f"`{COMMAND} {esc(later.asset_id)}`."),
+        support_line(asset_id=later.asset_id, change_id=later.id),
+    ])
 
 
 def confirmation(*, asset_id: str, asset_title: str) -> Message:
