@@ -153,7 +153,11 @@ class SlackFake:
         }
 
     def reset(self) -> None:
+        """Forget the posts, not the uploaded files: Slack keeps a file until it is deleted,
+        so a sheet the bot uploaded in one round may be shown again in the next."""
+        uploads = self.fake.uploads
         self.fake.reset()
+        self.fake.uploads = uploads
         self.fake.last_post_at = None
 
     def stop(self) -> None:

@@ -41,8 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
-#: About 100 snapshots of 1280x720 (real ones are 50-150 KB).
-DEFAULT_CACHE_BYTES = 16 * 1024 * 1024
+#: About 40 snapshots of 1280x720 (real ones are 50-150 KB): the pages of the few videos
+#: being worked on, whose sheets are made again when their cover changes. Slack keeps the
+#: sheets themselves, so a larger cache would mostly hold frames never asked for again.
+DEFAULT_CACHE_BYTES = 4 * 1024 * 1024
 #: A snapshot larger than this is not a snapshot; it is not read to the end.
 MAX_FRAME_BYTES = 8 * 1024 * 1024
 #: Decoding past this many pixels is refused (a 4K frame is 8.3 M): a bounded decode.
