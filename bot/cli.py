@@ -38,6 +38,8 @@ from bot.covers import (
     Busy,
     Captured,
     CaptureFailed,
+    CaptureLimited,
+    CaptureRepeated,
     CaptureTimedOut,
     Changed,
     CoverRequest,
@@ -319,6 +321,14 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: VOD had not finished after {int(outcome.waited_s)} s "
                   f"(status {outcome.status or 'unknown'}); run `setcover-bot snapshots "
                   f"{args.asset_id}` later.", file=sys.stderr)
+        case CaptureRepeated():
+            existing = outcome.existing
+            print(f"error: the same capture was asked for already (capture {existing.id} by "
+                  f"{existing.user_id}, {existing.status}), so VOD was not asked again; its "
+                  f"snapshots: `setcover-bot snapshots {args.asset_id}`.", file=sys.stderr)
+        case CaptureLimited():  # Slack users only: the command line is not counted
+            print(f"error: captures are limited to {outcome.per_hour} an hour",
+                  file=sys.stderr)
         case BadTimes():
             print(f"error: {outcome.problem}", file=sys.stderr)
             return EXIT_USAGE

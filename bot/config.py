@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     #: VOD_CAPTURE_POLL_S seconds, backing off to ten times that.
     vod_capture_timeout_s: float = Field(default=300.0, gt=0, le=3600)
     vod_capture_poll_s: float = Field(default=2.0, gt=0, le=60)
+    #: Snapshot tasks one Slack user may start an hour (they cost money); 0 turns captures
+    #: off in Slack. The command line, run with the operator's own credentials, is not
+    #: counted.
+    setcover_captures_per_hour: int = Field(default=10, ge=0, le=1000)
     #: After a change, ask VOD to refresh the CDN for the asset (the account's refresh
     #: quota is limited), and tell the channel when VOD confirms it: polled from every
     #: VOD_REFRESH_POLL_S seconds, backing off to ten times that, for VOD_REFRESH_DEADLINE_S.

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.covers import CaptureWait, CoverService, RefreshWait
 from bot.policy import Policy
 from bot.sheet import SheetMaker
-from bot.store import AuditStore
+from bot.store import AuditStore, CaptureRules
 from bot.vod.client import VodClient
 from bot.vod.url_auth import UrlSigner, url_signer
 
@@ -51,11 +51,24 @@ def stale_after(settings: Settings) -> timedelta:
     return timedelta(seconds=2 * per_call) + STALE_MARGIN
 
 
+def capture_rules(settings: Settings) -> CaptureRules:
+    """The hourly limit, and how old a pending capture can be before no live process can
+    still be following it: the task's wait, the two VOD calls before it and the last poll
+    (each within its retry budget plus one timeout), and the margin."""
+    per_call = settings.vod_retry_budget_s + settings.vod_timeout_s
+    return CaptureRules(
+        per_hour=settings.setcover_captures_per_hour,
+        stale_after=timedelta(seconds=settings.vod_capture_timeout_s + 3 * per_call)
+        + STALE_MARGIN,
+    )
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings, slack_client: AsyncWebClient | None
 ) -> AsyncIterator[Services]:
-    """Open the process's client and store (migrated, stale rows expired), then close them."""
+    """Open the process's client and store (migrated, stale changes and captures expired),
+    then close them."""
     policy = Policy.from_settings(settings, slack_client)
     async with VodClient.from_settings(settings) as vod, AuditStore.from_url(
         settings.database_url, stale_after=stale_after(settings)
@@ -64,6 +77,10 @@ async def open_services(
         expired = await store.expire_stale()
         if expired:
             log.warning("marked %d interrupted cover change(s) as unknown", expired)
+        rules = capture_rules(settings)
+        expired = await store.expire_stale_captures(rules.stale_after)
+        if expired:
+            log.warning("marked %d interrupted capture(s) as timed out", expired)
         covers = CoverService(
             vod=vod, store=store, policy=policy, snapshot_hosts=settings.vod_snapshot_hosts,
             capture_wait=CaptureWait(timeout_s=settings.vod_capture_timeout_s,
@@ -71,6 +88,7 @@ async def open_services(
             refresh_wait=RefreshWait(poll_s=settings.vod_refresh_poll_s,
                                      deadline_s=settings.vod_refresh_deadline_s)
             if settings.vod_refresh_cdn else None,
+            capture_rules=rules,
         )
         signer = url_signer(settings)
         sheet_maker = SheetMaker(vod.http, sign=signer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -155,6 +157,16 @@ class ServedBot:
     def click(self, message: Recorded, **select: object) -> tuple[httpx.Response, str]:
         url = self.slack.new_response_url()
         return self.post(click_body(message.blocks, response_url=url, **select)), url  # type: ignore[arg-type]
+
+    def open_capture_form(self, asset_id: str) -> tuple[dict[str, Any], str]:
+        """Open the asset's picker and click its "Capture at…": the modal the bot asked
+        Slack to open, and the click's response_url (where the capture answers)."""
+        _, url = self.command(asset_id)
+        (picker,) = self.posts(url)
+        _, click_url = self.click(picker, text="Capture at…")
+        (opened,) = wait_until(lambda: self.slack.api_calls("views.open"))
+        view = opened.body["view"]
+        return (json.loads(view) if isinstance(view, str) else view), click_url
 
     def posts(self, url: str, count: int = 1) -> list[Recorded]:
         return wait_until(lambda: (p := self.slack.posts_to(url)) and len(p) >= count and p)

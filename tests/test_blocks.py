@@ -13,7 +13,14 @@ from bot.policy import Policy
 from bot.slack import blocks
 from bot.slack.blocks.picker import Fallback, SheetView, captured_page, picker_page
 from bot.slack.errors import describe_error
-from bot.store import ChangeRecord, FollowUpState, Source, Status
+from bot.store import (
+    CaptureRecord,
+    CaptureStatus,
+    ChangeRecord,
+    FollowUpState,
+    Source,
+    Status,
+)
 from bot.vod.errors import (
     AssetNotFound,
     InvalidSnapshotUrl,
@@ -92,6 +99,18 @@ ODD_RECORDED_URLS = [
     "x" * 5000,
 ]
 NOT_LISTED = SnapshotNotListed("`https://…` is not one of the snapshots VOD lists for asset `x`.")
+
+
+NOW = datetime(2026, 12, 3, 13, 53, 10, tzinfo=UTC)
+
+
+def capture_record(status: CaptureStatus, **changes: Any) -> CaptureRecord:
+    base = CaptureRecord(
+        id=3, requested_at=datetime(2026, 12, 3, 13, 50, tzinfo=UTC), finished_at=None,
+        team_id="T1", channel_id="C1", user_id="U1", asset_id=ASSET_ID, seconds=(5, 83),
+        source=Source.COMMAND, status=status, new_snapshots=None, error_code=None,
+        error_msg=None, request_id=None)
+    return replace(base, **changes)
 
 
 def every_message() -> list[tuple[str, dict[str, Any]]]:
@@ -199,6 +218,12 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
     out.append(("changed since", blocks.changed_since(replace(
         record(Status.SUCCEEDED, n=9), asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
         user_id="cli:<!channel>" * 50))))
+    for status in CaptureStatus:
+        out.append((f"capture repeated {status}", blocks.capture_repeated(
+            capture_record(status, asset_id="a" * 64, seconds=tuple(range(3590, 3600))),
+            asker_id="U2", now=NOW)))
+    out += [("captures limited", blocks.captures_limited(1000, NOW, now=NOW)),
+            ("captures off", blocks.captures_limited(0, None, now=NOW))]
     out.append(("busy undo", blocks.busy(asset_id=ASSET_ID, pending_user_id="U9",
                                          snapshot_url=None)))
     return out
@@ -633,3 +658,34 @@ def test_titles_and_words_in_fallback_texts_are_escaped() -> None:
     assert changed["text"].startswith("<@U1> set the cover of &lt;!channel&gt;.")
     assert blocks.search_results("<!here> & co", [])["text"] == \
         "No video title matches &lt;!here&gt; &amp; co"
+
+
+# ---- captures asked for again, and the hourly limit (issue 16, defect 5) -------------------
+@pytest.mark.parametrize(("status", "says"), [
+    (CaptureStatus.PENDING, "VOD is making them now, so I did not ask again"),
+    (CaptureStatus.SUCCEEDED, "VOD made them, so I did not ask again"),
+    (CaptureStatus.TIMED_OUT, "VOD had not finished them when I stopped waiting"),
+    (CaptureStatus.FAILED, f"To try again, ask once more: `/setcover {ASSET_ID} at 0:05 1:23`"),
+])
+def test_a_capture_asked_for_again_says_by_whom_when_and_where_its_frames_are(
+    status: CaptureStatus, says: str
+) -> None:
+    msg = blocks.capture_repeated(capture_record(status), asker_id="U2", now=NOW)
+    text = " ".join(texts(msg))
+    assert f"<@U1> asked for frames of `{ASSET_ID}` at 0:05, 1:23 3 minutes ago" in text
+    assert says in text
+    mine = blocks.capture_repeated(capture_record(status), asker_id="U1", now=NOW)
+    assert "You asked for frames" in " ".join(texts(mine))
+    just_now = blocks.capture_repeated(capture_record(status, requested_at=NOW), asker_id="U1",
+                                       now=NOW)
+    assert "1:23 just now" in " ".join(texts(just_now))
+
+
+def test_the_hourly_limit_says_when_the_next_capture_is_possible() -> None:
+    msg = blocks.captures_limited(10, datetime(2026, 12, 3, 14, 5, tzinfo=UTC), now=NOW)
+    assert msg["text"] == ("You have asked for 10 captures in the last hour; the next is "
+                           "possible at 14:05 UTC (in 12 minutes).")
+    one = blocks.captures_limited(1, datetime(2026, 12, 3, 13, 53, 40, tzinfo=UTC), now=NOW)
+    assert "asked for 1 capture in the last hour" in one["text"] and "(in a minute)" in one["text"]
+    off = blocks.captures_limited(0, None, now=NOW)
+    assert "Capturing new frames is turned off here" in " ".join(texts(off))

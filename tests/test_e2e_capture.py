@@ -8,7 +8,6 @@ gives up after VOD_CAPTURE_TIMEOUT_S=2, so the suite stays short.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,7 +115,7 @@ def test_a_capture_that_does_not_end_is_given_up_with_the_status(
     bot: ServedBot, fake_vod: FakeVod
 ) -> None:
     fake_vod.capture_seconds = 60
-    _, url = bot.command(f"{KEYNOTE} at 1:00")
+    _, url = bot.command(f"{KEYNOTE} at 1:01")
     (answer,) = wait_until(lambda: bot.slack.posts_to(url), timeout=15)
     assert "has not finished" in answer.text and "THUMBNAILING" in answer.all_text()
 
@@ -124,7 +123,7 @@ def test_a_capture_that_does_not_end_is_given_up_with_the_status(
 def test_vod_refusing_the_task_is_explained(bot: ServedBot, fake_vod: FakeVod) -> None:
     fake_vod.fail("/asset/process", status=400, code="VOD.10053",
                   message="The request parameter is illegal, illegal field: {dots}.")
-    _, url = bot.command(f"{KEYNOTE} at 1:00")
+    _, url = bot.command(f"{KEYNOTE} at 1:02")
     (answer,) = bot.posts(url)
     assert "VOD.10053" in answer.all_text()
 
@@ -139,13 +138,9 @@ def test_only_authorized_users_capture(bot: ServedBot, fake_vod: FakeVod) -> Non
 def test_the_picker_opens_a_modal_whose_times_are_captured(
     bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
 ) -> None:
-    _, url = bot.command(KEYNOTE)
-    (picker,) = bot.posts(url)
-    _, click_url = bot.click(picker, text="Capture at…")
-    (opened,) = wait_until(lambda: fake_slack.api_calls("views.open"))
-    view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) \
-        else opened.body["view"]
-    assert opened.body["trigger_id"] and view["callback_id"] == blocks.CAPTURE_CALLBACK
+    view, click_url = bot.open_capture_form(KEYNOTE)
+    assert fake_slack.api_calls("views.open")[0].body["trigger_id"]
+    assert view["callback_id"] == blocks.CAPTURE_CALLBACK
 
     typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: "1:99"}}
     body = view_submission_body(view, typed)

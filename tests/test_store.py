@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -19,13 +20,18 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from bot.config import Settings
-from bot.services import stale_after
+from bot.services import capture_rules, stale_after
 from bot.store import (
     AssetBusy,
     Attempt,
     AuditStore,
+    CaptureAttempt,
+    CaptureLimitReached,
+    CaptureRules,
+    CaptureStatus,
     DuplicateChange,
     FollowUpState,
+    SameCapture,
     Source,
     Status,
     StoreUnavailable,
@@ -573,3 +579,111 @@ async def test_a_follow_up_given_back_waits_for_its_due_time(audit_store: AuditS
     await audit_store.reschedule_follow_up(row.id, "one", soon + timedelta(hours=1))
     assert await audit_store.claim_follow_ups("two", lease=timedelta(minutes=1)) == []
     assert await audit_store.release_follow_ups("one") == 0
+
+
+# ---- captures: once each, counted per user ------------------------------------------------
+def capture(seconds: tuple[int, ...] = (5, 83), **changes: object) -> CaptureAttempt:
+    base = CaptureAttempt(team_id="T1", channel_id="C1", user_id="U1", asset_id="a1",
+                          seconds=seconds, source=Source.COMMAND)
+    return dataclasses.replace(base, **changes)
+
+
+async def test_the_same_capture_is_begun_once_while_under_way_and_just_after(
+    audit_store: AuditStore,
+) -> None:
+    rules = CaptureRules(per_hour=None, same_within=timedelta(minutes=5))
+    now = datetime.now(UTC)
+    audit_store._clock = lambda: now
+    first = await audit_store.begin_capture(capture(idempotency_key="view:V1"), rules)
+    for repeat in (capture(), capture(user_id="U2"), capture((9,), idempotency_key="view:V1")):
+        with pytest.raises(SameCapture) as same:
+            await audit_store.begin_capture(repeat, rules)
+        assert (same.value.existing.id, same.value.existing.user_id) == (first, "U1")
+        assert same.value.existing.status is CaptureStatus.PENDING
+    # Other times, or another video, are captures of their own.
+    assert await audit_store.begin_capture(capture((5,)), rules)
+    assert await audit_store.begin_capture(capture(asset_id="a2"), rules)
+
+    await audit_store.finish_capture(first, status=CaptureStatus.SUCCEEDED, new_snapshots=2)
+    audit_store._clock = lambda: now + timedelta(minutes=4)
+    with pytest.raises(SameCapture) as made:
+        await audit_store.begin_capture(capture(), rules)
+    assert made.value.existing.status is CaptureStatus.SUCCEEDED
+    audit_store._clock = lambda: now + timedelta(minutes=6)
+    again = await audit_store.begin_capture(capture(), rules)
+    # A failed task is no reason to wait; its request key still is.
+    await audit_store.finish_capture(again, status=CaptureStatus.FAILED, error_code="X")
+    assert await audit_store.begin_capture(capture(), rules)
+    with pytest.raises(SameCapture):
+        await audit_store.begin_capture(capture(idempotency_key="view:V1"), rules)
+
+
+async def test_a_users_captures_of_the_last_hour_are_counted(audit_store: AuditStore) -> None:
+    rules = CaptureRules(per_hour=3)
+    start = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    for minute in (0, 10, 20):
+        audit_store._clock = lambda minute=minute: start + timedelta(minutes=minute)
+        await audit_store.begin_capture(capture((minute + 1,)), rules)
+    audit_store._clock = lambda: start + timedelta(minutes=30)
+    with pytest.raises(CaptureLimitReached) as limited:
+        await audit_store.begin_capture(capture((99,)), rules)
+    assert (limited.value.per_hour, limited.value.next_at) == (3, start + timedelta(hours=1))
+    assert await audit_store.begin_capture(capture((99,), user_id="U2"), rules)  # their own
+    assert await audit_store.begin_capture(capture((98,)), CaptureRules(per_hour=None))
+
+    # An hour after the first, two are counted; withdrawn ones (never asked of VOD) not.
+    audit_store._clock = lambda: start + timedelta(minutes=71)
+    withdrawn = await audit_store.begin_capture(capture((97,)), rules)
+    await audit_store.cancel_capture(withdrawn)
+    assert withdrawn not in [r.id for r in await audit_store.captures("a1")]
+    assert await audit_store.begin_capture(capture((96,)), rules)
+    with pytest.raises(CaptureLimitReached) as limited:
+        await audit_store.begin_capture(capture((95,)), rules)
+    assert limited.value.next_at == start + timedelta(minutes=80)
+
+
+async def test_one_capture_from_many_processes_is_begun_once(database_url: str) -> None:
+    async with AuditStore.from_url(database_url) as first:
+        await first.migrate()
+    async with contextlib.AsyncExitStack() as opened:
+        stores = [await opened.enter_async_context(AuditStore.from_url(database_url))
+                  for _ in range(8)]
+        begun = await asyncio.gather(
+            *(store.begin_capture(capture(user_id=f"U{n}"), CaptureRules())
+              for n, store in enumerate(stores)), return_exceptions=True)
+    (winner,) = [o for o in begun if isinstance(o, int)]
+    others = [o for o in begun if o != winner]
+    assert all(isinstance(o, SameCapture) and o.existing.id == winner for o in others), begun
+
+
+def test_a_pending_capture_is_stale_after_its_wait_three_vod_calls_and_the_margin() -> None:
+    """The docs: 430 s by default (300 s of waiting, three calls of 30 + 10 s, 10 s)."""
+    assert capture_rules(Settings(_env_file=None)).stale_after == timedelta(seconds=430)
+    tight = Settings(_env_file=None, vod_capture_timeout_s=20, vod_retry_budget_s=5,
+                     vod_timeout_s=2, setcover_captures_per_hour=3)
+    assert capture_rules(tight) == CaptureRules(
+        per_hour=3, stale_after=timedelta(seconds=20 + 3 * (5 + 2) + 10))
+
+
+async def test_stale_pending_captures_are_timed_out_and_hold_nothing(
+    audit_store: AuditStore,
+) -> None:
+    rules = CaptureRules(stale_after=timedelta(minutes=7))
+    now = datetime.now(UTC)
+    audit_store._clock = lambda: now - timedelta(minutes=8)
+    crashed = await audit_store.begin_capture(capture(), rules)
+    crashed_elsewhere = await audit_store.begin_capture(capture(asset_id="a2"), rules)
+    audit_store._clock = lambda: now - timedelta(minutes=6)
+    recent = await audit_store.begin_capture(capture(asset_id="a3"), rules)
+    audit_store._clock = lambda: now
+
+    # A new capture of the same video and times no longer waits for the dead one.
+    assert await audit_store.begin_capture(capture(), rules)
+    assert await audit_store.expire_stale_captures(rules.stale_after) == 1
+    assert await audit_store.expire_stale_captures(rules.stale_after) == 0
+    rows = {r.id: r for a in ("a1", "a2", "a3") for r in await audit_store.captures(a)}
+    for expired in (crashed, crashed_elsewhere):
+        assert (rows[expired].status, rows[expired].error_code) == (
+            CaptureStatus.TIMED_OUT, "INTERRUPTED")
+        assert rows[expired].finished_at == now
+    assert rows[recent].status is CaptureStatus.PENDING

@@ -14,7 +14,9 @@ from bot.covers.outcomes import BadTimes as BadTimes
 from bot.covers.outcomes import Busy as Busy
 from bot.covers.outcomes import Captured as Captured
 from bot.covers.outcomes import CaptureFailed as CaptureFailed
+from bot.covers.outcomes import CaptureLimited as CaptureLimited
 from bot.covers.outcomes import CaptureOutcome as CaptureOutcome
+from bot.covers.outcomes import CaptureRepeated as CaptureRepeated
 from bot.covers.outcomes import CaptureTimedOut as CaptureTimedOut
 from bot.covers.outcomes import CdnRefresh as CdnRefresh
 from bot.covers.outcomes import Changed as Changed

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
 from bot.covers.outcomes import (
@@ -14,12 +14,23 @@ from bot.covers.outcomes import (
     BadTimes,
     Captured,
     CaptureFailed,
+    CaptureLimited,
     CaptureOutcome,
+    CaptureRepeated,
     CaptureTimedOut,
     Failed,
     NotRecorded,
 )
-from bot.store import AuditStore, CaptureAttempt, CaptureStatus, Source, StoreUnavailable
+from bot.store import (
+    AuditStore,
+    CaptureAttempt,
+    CaptureLimitReached,
+    CaptureRules,
+    CaptureStatus,
+    SameCapture,
+    Source,
+    StoreUnavailable,
+)
 from bot.timecodes import TimecodeError, check_within
 from bot.vod.client import VodClient
 from bot.vod.errors import VodError, error_label, request_label
@@ -49,31 +60,48 @@ class Captures:
     vod: VodClient
     store: AuditStore
     wait: CaptureWait
+    rules: CaptureRules
 
     async def capture(
-        self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source
+        self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
+        key: str | None = None, limited: bool = True,
     ) -> CaptureOutcome:
         """Ask VOD for snapshots at `seconds` and follow the task until it ends.
 
-        Times past the video's end are refused before the task is started. VOD's request
-        errors become `Failed`; THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
+        Recorded before anything is asked of VOD, so that the same capture (the same
+        request `key`, or asset and times) is `CaptureRepeated` and a user past the
+        hourly limit (`limited`: a Slack user, not the operator's command line) is
+        `CaptureLimited`, neither calling VOD. Times past the video's end are refused
+        before the task is started. VOD's request errors become `Failed`;
+        THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
         """
-        try:
-            before = await self.vod.get_asset(asset_id)
-        except VodError as exc:
-            return Failed(asset_id, exc)
-        try:
-            check_within(seconds, before.duration)
-        except TimecodeError as exc:
-            return BadTimes(str(exc))
+        rules = self.rules if limited else replace(self.rules, per_hour=None)
+        if rules.per_hour == 0:
+            return CaptureLimited(0, None)
         try:
             capture_id = await self.store.begin_capture(CaptureAttempt(
                 team_id=actor.team_id, channel_id=actor.channel_id, user_id=actor.user_id,
-                asset_id=before.asset_id, seconds=tuple(seconds), source=source,
-            ))
+                asset_id=asset_id, seconds=tuple(seconds), source=source,
+                idempotency_key=key,
+            ), rules)
+        except SameCapture as exc:
+            log.info("capture of %s at %s by %s not asked again: capture %s is %s",
+                     asset_id, list(seconds), actor.user_id, exc.existing.id,
+                     exc.existing.status)
+            return CaptureRepeated(exc.existing)
+        except CaptureLimitReached as exc:
+            log.info("capture of %s by %s refused: %d in the last hour", asset_id,
+                     actor.user_id, exc.per_hour)
+            return CaptureLimited(exc.per_hour, exc.next_at)
         except StoreUnavailable as exc:
             log.error("capture refused, audit store unavailable: %s", exc)
             return NotRecorded(str(exc))
+        try:
+            before = await self.vod.get_asset(asset_id)
+            check_within(seconds, before.duration)
+        except (VodError, TimecodeError) as exc:
+            await self._cancel(capture_id)
+            return Failed(asset_id, exc) if isinstance(exc, VodError) else BadTimes(str(exc))
         request_id: str | None = None
         try:
             request_id = await self.vod.capture(asset_id, seconds)
@@ -99,6 +127,14 @@ class Captures:
             case _:
                 assert_never(outcome)
         return outcome
+
+    async def _cancel(self, capture_id: int) -> None:
+        """VOD was not asked after all: the capture is withdrawn (best effort: left
+        pending, it is resolved as stale later)."""
+        try:
+            await self.store.cancel_capture(capture_id)
+        except StoreUnavailable:
+            log.warning("could not withdraw capture %s, never asked of VOD", capture_id)
 
     async def _finish(self, capture_id: int, status: CaptureStatus, **values: Any) -> None:
         """Record how a capture ended; a failure to record is logged, VOD already acted."""

@@ -7,8 +7,9 @@ An outcome is a frozen dataclass; each operation returns one of its union (`Outc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from bot.store import ChangeRecord, Source
+from bot.store import CaptureRecord, ChangeRecord, Source
 from bot.vod.errors import VodError, VodOutcomeUnknown
 from bot.vod.models import Asset, FramePosition, Snapshot
 
@@ -140,6 +141,23 @@ class CaptureTimedOut:
 
 
 @dataclass(frozen=True)
+class CaptureRepeated:
+    """The same capture was asked for already (`existing`, under way or just made), so
+    VOD was not asked again."""
+
+    existing: CaptureRecord
+
+
+@dataclass(frozen=True)
+class CaptureLimited:
+    """The user has asked for `per_hour` captures in the last hour; the next is possible
+    at `next_at` (None: `per_hour` is 0, captures are off). VOD was not called."""
+
+    per_hour: int
+    next_at: datetime | None
+
+
+@dataclass(frozen=True)
 class BadTimes:
     """The times cannot be captured (e.g. past the end of the video); nothing was sent."""
 
@@ -147,7 +165,8 @@ class BadTimes:
 
 
 CaptureOutcome = (
-    Captured | CaptureFailed | CaptureTimedOut | BadTimes | Denied | Failed | NotRecorded
+    Captured | CaptureFailed | CaptureTimedOut | CaptureRepeated | CaptureLimited | BadTimes
+    | Denied | Failed | NotRecorded
 )
 
 

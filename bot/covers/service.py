@@ -22,6 +22,7 @@ from bot.store import (
     AssetBusy,
     Attempt,
     AuditStore,
+    CaptureRules,
     ChangeRecord,
     DuplicateChange,
     Source,
@@ -51,12 +52,14 @@ class CoverService:
     def __init__(
         self, *, vod: VodClient, store: AuditStore, policy: Policy, snapshot_hosts: list[str],
         capture_wait: CaptureWait | None = None, refresh_wait: RefreshWait | None = None,
+        capture_rules: CaptureRules | None = None,
     ) -> None:
         self.vod = vod
         self.store = store
         self.policy = policy
         self.snapshot_hosts = snapshot_hosts
-        self.captures = Captures(vod=vod, store=store, wait=capture_wait or CaptureWait())
+        self.captures = Captures(vod=vod, store=store, wait=capture_wait or CaptureWait(),
+                                 rules=capture_rules or CaptureRules())
         self.recorder = OutcomeRecorder(store)
         #: None: no CDN refresh after a change (`VOD_REFRESH_CDN=false`).
         self.refresh_wait = refresh_wait
@@ -243,19 +246,20 @@ class CoverService:
 
     async def capture(
         self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
-        apply_policy: bool = True,
+        apply_policy: bool = True, key: str | None = None,
     ) -> outcomes.CaptureOutcome:
         """Ask VOD for snapshots at `seconds` and follow the task until it ends.
 
-        Snapshots cost money, so Slack users are authorized as for a change. Times past the
-        video's end are refused before the task is started. VOD's request errors become
-        `Failed`; THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
+        Snapshots cost money, so Slack users are authorized as for a change, and held to
+        the hourly limit; the same capture (request `key`, or asset and times) is asked of
+        VOD once (`Captures.capture`).
         """
         if apply_policy:  # off only by the caller's choice, as for `change`
             decision = await self.authorize(actor, asset_id=asset_id, source=source)
             if not decision.allowed:
                 return outcomes.Denied(decision.reason)
-        return await self.captures.capture(actor, asset_id, seconds, source=source)
+        return await self.captures.capture(actor, asset_id, seconds, source=source, key=key,
+                                           limited=apply_policy)
 
     def _listed_url(self, asset: Asset, ref: SnapshotRef) -> str:
         """VOD's own text of the snapshot `ref` names, which is what is sent back to VOD.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from bot.covers import Actor
@@ -141,7 +142,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
         async def work() -> None:
             await reply.send(blocks.capturing(asset_id, seconds))
-            await flows.capture(runtime, actor, reply, asset_id, seconds, source=Source.BUTTON)
+            await flows.capture(runtime, actor, reply, asset_id, seconds, source=Source.BUTTON,
+                                key=f"slack-view:{view.get('id') or uuid.uuid4()}")
 
         runtime.spawn(work(), reply, replace=False)
 

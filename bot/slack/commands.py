@@ -165,15 +165,16 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await ack()
         actor = flows.command_actor(body)
         reply = runtime.response_url(body.get("response_url"))
+        # What makes a command once: its trigger id, the same in Slack's retries of it.
+        key = f"slack-command:{body.get('trigger_id') or uuid.uuid4()}"
         match command:
             case ShowPicker(asset_id):
                 work = flows.show_picker(runtime, actor, reply, asset_id,
                                           source=Source.COMMAND)
             case Capture(asset_id, seconds):
                 work = flows.capture(runtime, actor, reply, asset_id, seconds,
-                                     source=Source.COMMAND)
+                                     source=Source.COMMAND, key=key)
             case SetFromUrl(url, asset_id):
-                key = f"slack-command:{body.get('trigger_id') or uuid.uuid4()}"
                 work = flows.change_cover(runtime, actor, reply, asset_id=asset_id, url=url,
                                           key=key, source=Source.COMMAND)
             case Search(words):

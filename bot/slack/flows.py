@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, assert_never
 
@@ -38,6 +39,8 @@ from bot.covers import (
     Busy,
     Captured,
     CaptureFailed,
+    CaptureLimited,
+    CaptureRepeated,
     CaptureTimedOut,
     Changed,
     CoverRequest,
@@ -265,10 +268,11 @@ async def _refused(
 
 async def capture(
     runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, seconds: list[int], *,
-    source: Source,
+    source: Source, key: str,
 ) -> None:
-    """Start a snapshot task, follow it, then show the new snapshots to pick from."""
-    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source)
+    """Start a snapshot task (once per `key`, and per asset and times), follow it, then
+    show the new snapshots to pick from."""
+    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source, key=key)
     match outcome:
         case Captured() if not outcome.new:
             await reply.send(blocks.nothing_captured(outcome.asset))
@@ -290,6 +294,12 @@ async def capture(
         case CaptureTimedOut():
             await reply.send(blocks.capture_timed_out(asset_id, waited_s=outcome.waited_s,
                                                       status=outcome.status))
+        case CaptureRepeated():
+            await reply.send(blocks.capture_repeated(outcome.existing, asker_id=actor.user_id,
+                                                     now=datetime.now(UTC)))
+        case CaptureLimited():
+            await reply.send(blocks.captures_limited(outcome.per_hour, outcome.next_at,
+                                                     now=datetime.now(UTC)))
         case BadTimes():
             await reply.send(blocks.error_message(outcome.problem))
         case Denied() | Failed() | NotRecorded():

@@ -3,6 +3,8 @@
     StoreError
      ├── DuplicateChange   the idempotency key was seen before: `.existing` is that row
      ├── AssetBusy         another change of the asset is pending: `.pending` is that row
+     ├── SameCapture       the same capture is under way or just made: `.existing`
+     ├── CaptureLimitReached  the user's captures of the last hour are used up
      └── StoreUnavailable  the store cannot be read or written (file, server, schema)
 
 Every message is a sentence an operator can act on; none carries a password.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.text import one_line
 
@@ -24,6 +26,8 @@ class Source(enum.StrEnum):
     BUTTON = "button"
     CLI = "cli"
     UNDO = "undo"
+    #: VOD's snapshot task made one of its new snapshots the cover (`cover_position`).
+    CAPTURE = "capture"
 
 
 class Status(enum.StrEnum):
@@ -122,7 +126,11 @@ class Attempt:
 
 @dataclass(frozen=True)
 class CaptureAttempt:
-    """A snapshot task someone asked for: the asset and the whole seconds."""
+    """A snapshot task someone asked for: the asset and the whole seconds.
+
+    `idempotency_key` names the Slack request (a command's trigger id, a modal's view
+    id), so that a retry or a form submitted again asks for no second task.
+    """
 
     team_id: str
     channel_id: str
@@ -130,6 +138,22 @@ class CaptureAttempt:
     asset_id: str
     seconds: tuple[int, ...]
     source: Source
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureRules:
+    """What `begin_capture` holds a capture to, as snapshot tasks cost money.
+
+    `per_hour`: captures one user may ask for in an hour (None: no limit, the operator's
+    command line); the same capture (asset and times) is asked of VOD once while it is
+    under way and for `same_within` after; a pending capture older than `stale_after` was
+    left by a process that died (no live one follows a task that long).
+    """
+
+    per_hour: int | None = 10
+    same_within: timedelta = timedelta(minutes=5)
+    stale_after: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -173,6 +197,7 @@ class CaptureRecord:
     error_code: str | None
     error_msg: str | None
     request_id: str | None
+    idempotency_key: str | None = None
 
 
 class StoreError(Exception):
@@ -199,6 +224,26 @@ class AssetBusy(StoreError):
             f"asset {pending.asset_id} is busy: change {pending.id} by {pending.user_id} "
             f"is still pending"
         )
+
+
+class SameCapture(StoreError):
+    """The same capture was asked for already (`existing`): under way, or just made."""
+
+    def __init__(self, existing: CaptureRecord) -> None:
+        self.existing = existing
+        super().__init__(
+            f"capture {existing.id} of {existing.asset_id} at {existing.seconds} by "
+            f"{existing.user_id} is {existing.status}"
+        )
+
+
+class CaptureLimitReached(StoreError):
+    """The user asked for `per_hour` captures in the last hour; `next_at` frees the next."""
+
+    def __init__(self, per_hour: int, next_at: datetime) -> None:
+        self.per_hour = per_hour
+        self.next_at = next_at
+        super().__init__(f"{per_hour} captures in the last hour; the next at {next_at}")
 
 
 class StoreUnavailable(StoreError):

@@ -9,6 +9,10 @@ Two indexes of `cover_changes` carry the store's guarantees:
   second change (NULL keys, used by denied rows, never collide);
 - `uq_cover_changes_pending_asset`, unique on `asset_id` where `status = 'pending'`: one
   change in flight per asset, across every process that shares the database.
+
+And two of `captures` (paid snapshot tasks): `uq_captures_idempotency_key` (a Slack retry
+or a form submitted again asks VOD once) and `uq_captures_pending_times`, unique on
+`(asset_id, seconds)` while pending: one task per same capture under way.
 """
 
 from __future__ import annotations
@@ -112,9 +116,21 @@ captures = sa.Table(
     sa.Column("error_code", sa.String(64), nullable=True),
     sa.Column("error_msg", sa.Text, nullable=True),
     sa.Column("request_id", sa.String(128), nullable=True),
+    sa.Column("idempotency_key", sa.String(255), nullable=True),
+    sa.UniqueConstraint("idempotency_key"),
     sa.CheckConstraint(_one_of("source", Source), name="source"),
     sa.CheckConstraint(_one_of("status", CaptureStatus), name="status"),
     sa.Index("ix_captures_asset_id", "asset_id", "requested_at"),
+    #: The per-user limit counts a user's captures of the last hour.
+    sa.Index("ix_captures_user_requested_at", "team_id", "user_id", "requested_at"),
+    sa.Index(
+        "uq_captures_pending_times",
+        "asset_id",
+        "seconds",
+        unique=True,
+        sqlite_where=PENDING_ONLY,
+        postgresql_where=PENDING_ONLY,
+    ),
 )
 
 #: What to tell the channel once VOD's CDN refresh after a change ends: rows survive a

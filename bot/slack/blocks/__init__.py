@@ -15,8 +15,10 @@ from bot.slack.blocks.capture import CAPTURE_INPUT_ACTION as CAPTURE_INPUT_ACTIO
 from bot.slack.blocks.capture import CAPTURE_INPUT_BLOCK as CAPTURE_INPUT_BLOCK
 from bot.slack.blocks.capture import capture_failed as capture_failed
 from bot.slack.blocks.capture import capture_modal as capture_modal
+from bot.slack.blocks.capture import capture_repeated as capture_repeated
 from bot.slack.blocks.capture import capture_timed_out as capture_timed_out
 from bot.slack.blocks.capture import captured_intro as captured_intro
+from bot.slack.blocks.capture import captures_limited as captures_limited
 from bot.slack.blocks.capture import capturing as capturing
 from bot.slack.blocks.capture import new_frames as new_frames
 from bot.slack.blocks.capture import nothing_captured as nothing_captured

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.slack.blocks.ids import ActionId, BlockId, action_id
@@ -15,8 +17,10 @@ from bot.slack.blocks.primitives import (
     message,
     plain_text,
     section,
+    who,
 )
 from bot.slack.blocks.values import use_cover_value
+from bot.store.records import CaptureRecord, CaptureStatus
 from bot.text import shorten
 from bot.timecodes import MAX_TIMES, format_time
 from bot.vod.models import Asset, Snapshot
@@ -124,3 +128,63 @@ def capture_timed_out(asset_id: str, *, waited_s: float, status: str | None) -> 
         f"{int(waited_s)} s{state}, so I stopped waiting. Run `{COMMAND} {esc(asset_id)}` "
         "in a few minutes: they will be among its snapshots."
     )])
+
+
+#: A capture asked for again: how far its task got, and where its frames are or will be.
+_ASKED_AGAIN = {
+    CaptureStatus.PENDING: (":hourglass_flowing_sand:", ", and VOD is making them now",
+                            "They will be among its snapshots: {look} in a minute or two."),
+    CaptureStatus.SUCCEEDED: (":film_frames:", ", and VOD made them", "Pick one with {look}."),
+    CaptureStatus.TIMED_OUT: (":hourglass:", "; VOD had not finished them when I stopped "
+                              "waiting", "They will be among its snapshots: {look} in a few "
+                              "minutes."),
+}
+
+
+def capture_repeated(existing: CaptureRecord, *, asker_id: str, now: datetime) -> Message:
+    """The same capture was asked for already (`existing`), so VOD was not asked again:
+    by whom, when, and where its frames are or will be."""
+    asset = esc(existing.asset_id)
+    times = ", ".join(format_time(s) for s in existing.seconds)
+    whose = "You" if existing.user_id == asker_id else who(existing.user_id)
+    asked = f"{whose} asked for frames of `{asset}` at {times} {_ago(existing.requested_at, now)}"
+    if existing.status is CaptureStatus.FAILED:  # only the same request: its key
+        text = (f":repeat: This request was already made: {asked}, and VOD could not make "
+                f"them. To try again, ask once more: `{COMMAND} {asset} at "
+                f"{' '.join(format_time(s) for s in existing.seconds)}`.")
+    else:
+        icon, state, then = _ASKED_AGAIN[existing.status]
+        text = (f"{icon} {asked}{state}, so I did not ask again (snapshots cost money). "
+                + then.format(look=f"`{COMMAND} {asset}`"))
+    return message(f"Frames of {existing.asset_id} at {times} were already asked for",
+                   [section(text)])
+
+
+def captures_limited(per_hour: int, next_at: datetime | None, *, now: datetime) -> Message:
+    """The user's captures of the last hour are used up (`SETCOVER_CAPTURES_PER_HOUR`):
+    when the next is possible. `next_at` None: captures are turned off."""
+    if next_at is None:
+        return message("Capturing new frames is turned off", [section(
+            ":no_entry: Capturing new frames is turned off here. Pick a cover among the "
+            f"video's snapshots instead: `{COMMAND} {esc('<asset id>')}`."
+        )])
+    captures = "1 capture" if per_hour == 1 else f"{per_hour} captures"
+    text = (f"You have asked for {captures} in the last hour; the next is possible at "
+            f"{next_at:%H:%M} UTC ({_in(next_at, now)}).")
+    return message(text, [section(
+        f":hourglass: {text} Snapshots cost money, so each person may ask for {captures} "
+        "an hour."
+    )])
+
+
+def _ago(when: datetime, now: datetime) -> str:
+    minutes = int((now - when).total_seconds() // 60)
+    return "just now" if minutes < 1 else f"{_minutes(minutes)} ago"
+
+
+def _in(when: datetime, now: datetime) -> str:
+    return f"in {_minutes(max(1, math.ceil((when - now).total_seconds() / 60)))}"
+
+
+def _minutes(count: int) -> str:
+    return "a minute" if count == 1 else f"{count} minutes"

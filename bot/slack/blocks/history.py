@@ -117,6 +117,7 @@ _SOURCE_WORDS = {
     Source.BUTTON: "picked in Slack",
     Source.CLI: "from a terminal",
     Source.UNDO: "undo",
+    Source.CAPTURE: "set by VOD's snapshot task (a capture)",
 }
 
 
