@@ -4,11 +4,12 @@
     .venv/bin/python bench/reliability.py --profile ci    # the CI profile, writes nothing
 
 It runs pytest on tests/test_faults.py, tests/test_fuzz.py, tests/test_load.py,
-tests/test_observability.py and tests/test_floods.py with `PROVE_PROFILE=full` and
-`PROVE_REPORT=<file>` (each suite adds its figures there, see tests/prove.py), keeps
-every served bot's log under one directory, then scans those logs for every secret the
-suites configured (VOD AK/SK, security token, static and issued IAM tokens, IAM password,
-Slack bot token, signing secret) and for `response_url`s, which are capabilities too.
+tests/test_observability.py, tests/test_floods.py and tests/test_follow_up_backlog.py with
+`PROVE_PROFILE=full` and `PROVE_REPORT=<file>` (each suite adds its figures there, see
+tests/prove.py), keeps every served bot's log under one directory, then scans those logs for
+every secret the suites configured (VOD AK/SK, security token, static and issued IAM tokens,
+IAM password, Slack bot token, signing secret) and for `response_url`s, which are
+capabilities too.
 Loopback only; every suite is bounded in count and time.
 """
 
@@ -33,7 +34,8 @@ from tests.fakes.vod_server import FakeVod  # noqa: E402
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 SUITES = ["tests/test_faults.py", "tests/test_fuzz.py", "tests/test_load.py",
-          "tests/test_observability.py", "tests/test_floods.py"]
+          "tests/test_observability.py", "tests/test_floods.py",
+          "tests/test_follow_up_backlog.py"]
 #: What must never be in a log: the suites' secrets, by name, and response_urls.
 _fake = FakeVod()  # its credentials; its server is never started
 SECRETS: dict[str, re.Pattern[str]] = {
@@ -114,6 +116,7 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
     load = figures.get("load", {})
     slow = figures.get("slow_senders", {})
     scraped = figures.get("metrics_flood", {})
+    backlog = figures.get("follow_up_backlog", {})
     injected = sum(faults.get(k, 0) for k in ("vod_injected", "slack_injected",
                                               "store_injected"))
     survived = sum(faults.get(k, 0) for k in ("vod_survived", "slack_survived",
@@ -151,6 +154,10 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
          f"{scraped.get('scrapes', '?')} scrapes (slowest {scraped.get('scrape_slowest_s', '?')}"
          f" s); slowest outcome of {scraped.get('clicks', '?')} clicks meanwhile "
          f"{scraped.get('outcome_slowest_s', '?')} s"),
+        (f"follow-up backlog: {backlog.get('rows', '?')} due \"now live\" posts, "
+         f"{' and '.join(backlog.get('stores', [])) or '?'} in turn",
+         f"{backlog.get('told', '?')} told, {backlog.get('twice', '?')} twice; each backlog "
+         f"told within {max(backlog.get('took_s', []), default='?')} s"),
         ("changes lost", f"**{lost}**"),
         ("changes duplicated", f"**{duplicated}**"),
         (f"secrets found in {len(logs)} bot logs ({log_lines} lines)", f"**{_total(found)}**"),
@@ -202,6 +209,11 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
   3 s, and every slow connection closed by the bot within seconds. And `/metrics` scraped
   in loops over an audit store of a million rows while clicks change covers: each
   outcome still comes within seconds.
+- **Follow-up backlog** (`tests/test_follow_up_backlog.py`): thousands of due "now live"
+  follow-ups in the store at once (their CDN refreshes done, each status look taking 50 ms),
+  on SQLite and on PostgreSQL: every one posted to its `response_url` once, within minutes;
+  one whose `response_url` is older than 30 minutes is marked expired, not posted; a worker
+  that lost its lease never posts.
 - **Secrets**: every served bot's log is scanned for each secret the suites configured and
   for `response_url`s:
 

@@ -24,6 +24,7 @@ from bot.vod.client import VodClient
 from tests.fakes.server import async_wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
+from tests.prove import pick, report
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 LEASE = timedelta(seconds=90)
@@ -75,20 +76,28 @@ async def add_rows(store: AuditStore, change_id: int, task_id: str, urls: list[s
 async def test_a_backlog_of_due_follow_ups_is_told_quickly_and_once(
     database_url: str, fake_vod: FakeVod, fake_slack: FakeSlack
 ) -> None:
-    urls = [fake_slack.new_response_url() for _ in range(300)]
+    """The issue's aim is 2,000 within 5 minutes (the full profile); CI tells 300 within 60 s.
+    10 rows a 15 s poll, one by one, took 50 minutes for 2,000."""
+    rows, within_s = pick(300, 2000), pick(60, 300)
+    urls = [fake_slack.new_response_url() for _ in range(rows)]
     async with opened(database_url, fake_vod) as (store, vod):
         await add_rows(store, await a_change(store), await a_finished_refresh(vod, fake_vod),
                        urls)
         fake_vod.latency["/asset/refresh"] = 0.05  # each status look takes a moment
         follow = worker(store, vod)
+        started = time.monotonic()
         follow.start()
         try:
-            # 10 rows a 15 s poll, one by one, would take 7.5 minutes.
             await async_wait_until(lambda: all(fake_slack.posts_to(u) for u in urls),
-                                   timeout=60, interval=0.5)
+                                   timeout=within_s, interval=0.5)
+            took_s = time.monotonic() - started
         finally:
             await follow.stop(3.0)
-    assert [len(fake_slack.posts_to(u)) for u in urls] == [1] * len(urls)
+    told = [len(fake_slack.posts_to(u)) for u in urls]
+    report("follow_up_backlog", rows=rows, told=sum(1 for n in told if n),
+           twice=sum(1 for n in told if n > 1), stores=[database_url.partition(":")[0]],
+           took_s=[round(took_s, 1)])
+    assert told == [1] * len(urls)
     assert all("Every viewer now sees the new cover" in fake_slack.posts_to(u)[0].text
                for u in urls)
 
