@@ -312,8 +312,11 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
             if not outcome.new:
                 print("VOD finished the snapshot task but made no new snapshots.")
             if outcome.replaced_by is not None:
+                change_id = outcome.changed.change_id if outcome.changed else None
+                undo = f"; change {change_id}: `setcover-bot undo {change_id}` puts it back" \
+                    if change_id is not None else ""
                 print(f"note: VOD made {outcome.replaced_by} the cover (the cover before was "
-                      f"{outcome.cover_replaced or 'none'})", file=sys.stderr)
+                      f"{outcome.cover_replaced or 'none'}){undo}", file=sys.stderr)
             return EXIT_OK
         case CaptureFailed():
             print(f"error: VOD could not make the snapshots: {outcome.reason}", file=sys.stderr)

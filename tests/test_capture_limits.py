@@ -61,7 +61,8 @@ def test_one_capture_form_submitted_ten_times_starts_one_task(
     body = view_submission_body(view, typed)
     for _ in range(10):
         assert bot.post(body, signature_headers(body)).status_code == 200
-    posts = bot.posts(click_url, 20)  # "Capturing…" ten times, then each one's answer
+    # "Capturing…" ten times, then each one's answer, and the channel's news of the cover
+    posts = bot.posts(click_url, 21)
     assert len(fake_vod.requests_to("/asset/process")) == 1
     assert sum("1 new frame of" in p.text for p in posts) == 1
     assert sum("did not ask again" in p.all_text() for p in posts) == 9

@@ -8,6 +8,7 @@ gives up after VOD_CAPTURE_TIMEOUT_S=2, so the suite stays short.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,12 @@ from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
 from tests.processes import ServedBot, run_cli
-from tests.slack_requests import find_button, signature_headers, view_submission_body
+from tests.slack_requests import (
+    USER_ID,
+    find_button,
+    signature_headers,
+    view_submission_body,
+)
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
@@ -44,7 +50,8 @@ def bot(served: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack) -> ServedBo
 def test_capture_at_two_times_then_pick_one(bot: ServedBot, fake_vod: FakeVod) -> None:
     response, url = bot.command(f"{KEYNOTE} at 0:05 1:23")
     assert "Capturing" in response.json()["text"] and "0:05, 1:23" in response.json()["text"]
-    (picker,) = bot.posts(url)
+    picker, told = bot.posts(url, 2)
+    assert told.body["response_type"] == "in_channel"  # VOD's task changed the cover
     assert blockkit.problems({"text": picker.text, "blocks": picker.blocks}) == []
     assert "2 new frames of" in picker.text
     new = [snapshot_url(KEYNOTE, "dots", 2), snapshot_url(KEYNOTE, "dots", 3)]
@@ -72,9 +79,39 @@ def test_when_the_cover_was_a_snapshot_the_picker_offers_it_back(
     before = snapshot_url(AVATAR, "sample", 1)
     fake_vod.assets[AVATAR].cover_url = before
     _, url = bot.command(f"{AVATAR} at 7s")
-    (picker,) = bot.posts(url)
+    picker, _ = bot.posts(url, 2)
     _, click_url = bot.click(picker, text="Put it back")
     bot.posts(click_url, 2)
+    assert [c.thumbnail_url for c in fake_vod.cover_changes] == [before]
+    assert fake_vod.assets[AVATAR].cover_url == before
+
+
+def test_a_cover_the_snapshot_task_set_is_a_change_the_channel_hears_of_and_can_undo(
+    bot: ServedBot, fake_vod: FakeVod
+) -> None:
+    """Issue 16, defect 6: VOD's task made a new frame the cover; that is on record as a
+    change (source `capture`), the channel is told with Undo, and Undo puts back the cover
+    from before, while the capturer keeps *Put it back*."""
+    before = snapshot_url(AVATAR, "sample", 1)
+    fake_vod.assets[AVATAR].cover_url = before
+    _, url = bot.command(f"{AVATAR} at 0:09")
+    picker, told = bot.posts(url, 2)
+    made = fake_vod.assets[AVATAR].cover_url
+    assert made == snapshot_url(AVATAR, "dots", 2) and fake_vod.cover_changes == []
+    find_button(picker.blocks, text="Put it back")
+    assert told.body["response_type"] == "in_channel"
+    assert f"<@{USER_ID}> set the cover of" in told.text and made in told.all_text()
+    assert blockkit.problems({"text": told.text, "blocks": told.blocks}) == []
+
+    _, history_url = bot.command(f"history {AVATAR}")
+    (listed,) = bot.posts(history_url)
+    newest = json.dumps(listed.blocks[1])
+    assert "dots/2.jpg" in newest and "set by VOD's snapshot task" in newest
+    assert ":white_check_mark: changed" in newest
+
+    _, undo_url = bot.click(told, text="Undo")
+    undone, undo_told = bot.posts(undo_url, 2)
+    assert "Undone by" in undone.all_text() and undo_told.body["response_type"] == "in_channel"
     assert [c.thumbnail_url for c in fake_vod.cover_changes] == [before]
     assert fake_vod.assets[AVATAR].cover_url == before
 
@@ -157,7 +194,7 @@ def test_the_picker_opens_a_modal_whose_times_are_captured(
     typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: "0:42"}}
     body = view_submission_body(view, typed)
     assert bot.post(body, signature_headers(body)).status_code == 200
-    capturing, new = bot.posts(click_url, 2)
+    capturing, new, _ = bot.posts(click_url, 3)
     assert "Capturing" in capturing.text
     assert snapshot_url(KEYNOTE, "dots", 2) in new.all_text()
     assert fake_vod.captures[0].body["thumbnail"]["dots"] == [42]
@@ -171,6 +208,7 @@ def test_cli_capture_prints_the_new_snapshots(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0:05", snapshot_url(KEYNOTE, "dots", 2),
                                    "1:23", snapshot_url(KEYNOTE, "dots", 3)]
+    assert "change 1: `setcover-bot undo 1` puts it back" in done.stderr
     bad = run_cli("capture", KEYNOTE, "-1", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "negative" in bad.stderr
     assert len(fake_vod.captures) == 1

@@ -687,3 +687,23 @@ async def test_stale_pending_captures_are_timed_out_and_hold_nothing(
             CaptureStatus.TIMED_OUT, "INTERRUPTED")
         assert rows[expired].finished_at == now
     assert rows[recent].status is CaptureStatus.PENDING
+
+
+async def test_a_cover_a_capture_set_is_recorded_once_as_the_latest_change(
+    audit_store: AuditStore,
+) -> None:
+    earlier = await audit_store.begin(attempt("k1", n=1))
+    await audit_store.finish(earlier, status=Status.SUCCEEDED)
+    made = attempt("capture:7", n=9, source=Source.CAPTURE)
+    change = await audit_store.record_capture_change(
+        made, asset_title="Keynote", previous_cover_url=made.snapshot_url.replace("9", "1"),
+        request_id="req-7")
+    assert await audit_store.record_capture_change(
+        made, asset_title="Keynote", previous_cover_url=None, request_id=None) == change
+    latest = await audit_store.last_success("a1")
+    assert latest is not None and (latest.id, latest.source, latest.status) == (
+        change, Source.CAPTURE, Status.SUCCEEDED)
+    assert (latest.snapshot_url, latest.asset_title, latest.request_id) == (
+        SNAPSHOT.format(asset="a1", n=9), "Keynote", "req-7")
+    assert latest.finished_at == latest.requested_at
+    assert [r.id for r in await audit_store.history("a1")] == [change, earlier]

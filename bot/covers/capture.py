@@ -1,4 +1,5 @@
-"""New snapshots at chosen times: start VOD's snapshot task, follow it, record how it ended."""
+"""New snapshots at chosen times: start VOD's snapshot task, follow it, record how it ended
+(and the cover it set, as a change of its own)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from bot.covers.outcomes import (
     CaptureOutcome,
     CaptureRepeated,
     CaptureTimedOut,
+    Changed,
     Failed,
     NotRecorded,
 )
 from bot.store import (
+    Attempt,
     AuditStore,
     CaptureAttempt,
     CaptureLimitReached,
@@ -118,6 +121,9 @@ class Captures:
             case Captured():
                 await self._finish(capture_id, CaptureStatus.SUCCEEDED,
                                    new_snapshots=len(outcome.new), request_id=request_id)
+                if outcome.replaced_by is not None:
+                    outcome = replace(outcome, changed=await self._record_cover(
+                        capture_id, actor, outcome, outcome.replaced_by, request_id))
             case CaptureFailed():
                 await self._finish(capture_id, CaptureStatus.FAILED,
                                    error_code="THUMBNAIL_FAILED", error_msg=outcome.reason,
@@ -127,6 +133,33 @@ class Captures:
             case _:
                 assert_never(outcome)
         return outcome
+
+    async def _record_cover(
+        self, capture_id: int, actor: Actor, captured: Captured, cover: str,
+        request_id: str | None,
+    ) -> Changed:
+        """VOD's task made `cover` the cover: on record as a change of its own (source
+        `capture`, once per capture), so that history shows it and it is undone like any
+        change. Not recorded (store down), it is still told, without an Undo."""
+        asset = captured.asset
+        change_id: int | None = None
+        try:
+            change_id = await self.store.record_capture_change(Attempt(
+                idempotency_key=f"capture:{capture_id}", team_id=actor.team_id,
+                channel_id=actor.channel_id, user_id=actor.user_id, asset_id=asset.asset_id,
+                snapshot_url=cover, source=Source.CAPTURE,
+            ), asset_title=asset.title, previous_cover_url=captured.cover_replaced,
+                request_id=request_id)
+            log.info("change %s: cover of %s set by VOD's snapshot task (capture %s by %s) "
+                     "to %s", change_id, asset.asset_id, capture_id, actor.user_id, cover)
+        except StoreUnavailable:
+            log.exception("could not record the cover capture %s made", capture_id)
+        return Changed(
+            asset_id=asset.asset_id, asset_title=asset.title, snapshot_url=cover,
+            previous_cover_url=captured.cover_replaced, request_id=request_id,
+            change_id=change_id, frame=asset.frame_of(cover),
+            previous_frame=asset.frame_of(captured.cover_replaced),
+        )
 
     async def _cancel(self, capture_id: int) -> None:
         """VOD was not asked after all: the capture is withdrawn (best effort: left

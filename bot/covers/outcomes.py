@@ -114,13 +114,17 @@ class Captured:
     """The snapshot task finished: `new` are the snapshots it made (in offset order).
 
     `cover_replaced` is the cover before the task when VOD replaced it meanwhile (a
-    snapshot task makes one of its snapshots the cover, VOD's `cover_position`), else None.
+    snapshot task makes one of its snapshots the cover, VOD's `cover_position`), else None;
+    `replaced_by` the new cover.
     """
 
     asset: Asset
     new: list[Snapshot]
     cover_replaced: str | None = None
     replaced_by: str | None = None
+    #: That replacement as a change (source `capture`, undoable; `change_id` None when the
+    #: store could not record it), told to the channel as any change is.
+    changed: Changed | None = None
 
 
 @dataclass(frozen=True)

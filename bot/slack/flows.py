@@ -10,10 +10,11 @@ Each flow answers through the interaction's `response_url` and keeps within its 
   outcome goes to the channel (2, 3 with the links-only resend), and the picker becomes a
   short confirmation (4). A failure replaces it with the reason and a Try again button (2).
 - a capture (`<asset id> at 1:23`): the acknowledgement says "Capturing…" (free), the new
-  snapshots or the reason there are none follow (1 to 3, as a picker). From the "Capture
-  at…" modal the picker's `response_url` is used: "Capturing…" (1), the result (2 to 4),
-  on top of the picker's own posts: a picker whose sheet Slack refused leaves room for
-  fewer.
+  snapshots or the reason there are none follow (1 to 3, as a picker), then, when VOD's
+  task made one of them the cover, the outcome in the channel (4, 5 with the resend). From
+  the "Capture at…" modal the picker's `response_url` is used: "Capturing…" (1), the
+  result (2 to 4), the channel's outcome (5), on top of the picker's own posts: a picker
+  whose sheet Slack refused leaves room for fewer.
 - a click on "Undo" (in the channel): the outcome it is on is replaced by the same
   message marked "Undone by …" (1, 2 with the resend), the channel is told who undid it
   (2 to 4); a refusal goes to the clicker only (1).
@@ -271,7 +272,8 @@ async def capture(
     source: Source, key: str,
 ) -> None:
     """Start a snapshot task (once per `key`, and per asset and times), follow it, then
-    show the new snapshots to pick from."""
+    show the new snapshots to pick from, and tell the channel if the task changed the
+    cover."""
     outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source, key=key)
     match outcome:
         case Captured() if not outcome.new:
@@ -307,6 +309,11 @@ async def capture(
                            replace=False)
         case _:
             assert_never(outcome)
+    if isinstance(outcome, Captured) and outcome.changed is not None:
+        # VOD's task made a new frame the cover: the channel hears of it as of any change,
+        # with Undo (the capturer keeps *Put it back* in the picker above).
+        await _tell(reply, actor, outcome.changed, asset_id=asset_id,
+                    url=outcome.changed.snapshot_url, from_picker=False, sign=runtime.sign)
 
 
 def _cdn_refused(changed: Changed) -> str | None:

@@ -202,6 +202,34 @@ class ChangeLog(StoreBase):
             return await _one(connection, cover_changes.c.id == change_id)
 
         return await self._transaction(read, doing="read")
+
+    async def record_capture_change(
+        self, attempt: Attempt, *, asset_title: str, previous_cover_url: str | None,
+        request_id: str | None,
+    ) -> int:
+        """Record a cover VOD's snapshot task set (source `capture`) as a succeeded change,
+        once per idempotency key; the change's id. It is never pending: VOD had made it
+        when the bot saw it, so it holds nothing, and is undone like any change."""
+        if not attempt.idempotency_key:
+            raise ValueError("record_capture_change() needs an idempotency key")
+        now = self._clock()
+        values = _attempt_values(attempt) | {
+            "status": Status.SUCCEEDED.value, "requested_at": now, "finished_at": now,
+            "asset_title": asset_title, "previous_cover_url": previous_cover_url,
+            "request_id": request_id,
+        }
+
+        async def insert(connection: AsyncConnection) -> int:
+            existing = await _one(
+                connection, cover_changes.c.idempotency_key == attempt.idempotency_key)
+            if existing is not None:
+                return existing.id
+            result = await connection.execute(
+                cover_changes.insert().values(values).returning(cover_changes.c.id))
+            return int(result.scalar_one())
+
+        return await self._transaction(insert, doing="record the capture's cover in")
+
     async def _begin(self, connection: AsyncConnection, attempt: Attempt) -> int:
         now = self._clock()
         await self._expire(
