@@ -33,12 +33,13 @@ class Fake(Protocol):
 
 class VodFake:
     """`FakeVod` seeded with `assets` assets of 6 snapshots each, answering after `latency`;
-    with `reels`, each asset is the demo reel instead: 12 pictures the fake serves itself
-    (after `picture_latency`, a CDN's answer), so the picker shows its contact sheet."""
+    with `reels`, each asset is the demo reel instead: 12 pictures that look like a film
+    (after `picture_latency`, a CDN's answer). The fake serves the pictures either way, so
+    a picker shows its contact sheet."""
 
     def __init__(self, assets: int, latency: float, *, reels: bool = False,
                  picture_latency: float = 0.0) -> None:
-        from tests.fakes.vod_server import FakeVod, snapshot_url
+        from bot.standin.vod import FakeVod
 
         self.fake = FakeVod()
         self.fake.server.start()
@@ -50,7 +51,7 @@ class VodFake:
             self.fake.frame_url(asset_id, "sample", n) for asset_id in self.asset_ids
             for n in range(12)
         ] if reels else [
-            snapshot_url(asset_id, kind, n)
+            self.fake.frame_url(asset_id, kind, n)
             for asset_id in self.asset_ids
             for kind, count in (("sample", 3), ("dots", 2), ("quantity", 1))
             for n in range(count)
@@ -71,8 +72,6 @@ class VodFake:
     def describe(self) -> dict[str, Any]:
         fake = self.fake
         env = fake.settings_env("aksk")
-        if self.reels:  # the reel's pictures are on this (loopback) server
-            env["VOD_SNAPSHOT_HOSTS"] += ",127.0.0.1"
         return {
             "url": fake.url, "env": env, "ak": fake.ak, "sk": fake.sk,
             "project_id": fake.project_id, "asset_ids": self.asset_ids,

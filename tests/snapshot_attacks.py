@@ -87,7 +87,7 @@ ATTACKS: list[tuple[str, str, str]] = [
     ("suffix-host", f"https://{HOST}.evil.com{PATH}", "not a snapshot host"),
     ("bare-domain", f"https://cdn-vod.huaweicloud.com{PATH}", "not a snapshot host"),
     ("other-host", f"https://evil.example.com{PATH}", "not a snapshot host"),
-    ("ip-host", f"https://127.0.0.1{PATH}", "not a snapshot host"),
+    ("ip-host", f"https://169.254.169.254{PATH}", "not a snapshot host"),
     ("double-slash", f"https://{HOST}//asset/{ASSET}/snapshot/sample/0.jpg", "empty path"),
     ("not-a-snapshot", f"https://{HOST}/shield/asset/{ASSET}/cover/Cover0.jpg",
      "not a snapshot URL"),
@@ -104,7 +104,7 @@ KEYNOTE, AVATAR = ASSET, OTHER  # as the fake VOD seeds them
 #: lists for KEYNOTE (the last one is AVATAR's, sent by a KEYNOTE picker's button).
 NOT_LISTED = [
     ("unlisted", snapshot_url(KEYNOTE, "sample", 99), "not one of the snapshots VOD lists"),
-    ("current-cover-path", snapshot_url(KEYNOTE, "sample", 0).replace("/shield/", "/x/"),
+    ("current-cover-path", snapshot_url(KEYNOTE, "sample", 0).replace("/asset/", "/x/asset/"),
      "not one of the snapshots VOD lists"),
     ("other-assets-snapshot-claimed-for-keynote", snapshot_url(AVATAR, "sample", 0),
      f"belongs to asset `{AVATAR}`, not to `{KEYNOTE}`"),

@@ -17,6 +17,7 @@ from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
 from tests.processes import free_port, run_cli
 from tests.slack_requests import BOT_TOKEN
+from tests.snapshot_attacks import GOOD
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -545,11 +546,11 @@ def test_serve_with_an_unreachable_store_says_so_in_one_line(
 @pytest.mark.parametrize(
     ("argument", "expected"),
     [
-        (snapshot_url(KEYNOTE, "sample", 0) + "?x=1", "query"),
-        (snapshot_url(KEYNOTE, "sample", 0).replace("/sample/", "/../sample/"), "dot segment"),
-        (snapshot_url(KEYNOTE, "sample", 0).replace("https://", "https://@"), "user name"),
-        (snapshot_url(KEYNOTE, "sample", 0).replace("https", "HTTPS"), "lowercase"),
-        (snapshot_url(KEYNOTE, "sample", 0) + "\u200b", "ZERO WIDTH SPACE"),
+        (GOOD + "?x=1", "query"),  # GOOD: a snapshot URL of the cloud's shape
+        (GOOD.replace("/sample/", "/../sample/"), "dot segment"),
+        (GOOD.replace("https://", "https://@"), "user name"),
+        (GOOD.replace("https", "HTTPS"), "lowercase"),
+        (GOOD + "\u200b", "ZERO WIDTH SPACE"),
     ],
 )
 def test_set_cover_refuses_what_is_not_a_snapshot_url_before_any_call(

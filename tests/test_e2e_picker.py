@@ -24,8 +24,7 @@ from tests.fakes.slack_server import FakeSlack, Recorded
 from tests.fakes.vod_server import FakeVod
 from tests.processes import ServedBot, StartBot
 
-#: The reel's snapshots are on the fake VOD's own loopback address (the module's bot: `served`).
-SERVED_SETTINGS = {"VOD_SNAPSHOT_HOSTS": "*.cdn-vod.huaweicloud.com,127.0.0.1"}
+KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"  # as the fake VOD seeds it
 
 
 @pytest.fixture
@@ -108,6 +107,22 @@ def test_the_sharpest_frame_is_starred_and_dark_flat_blurry_never_are(
     assert max(sharpness, key=sharpness.__getitem__) in starred
 
 
+def test_a_seeded_videos_picker_is_a_sheet_of_frames_the_fake_vod_served(
+    bot: ServedBot, fake_slack: FakeSlack, fake_vod: FakeVod
+) -> None:
+    """The seeded videos list their snapshots on the fake VOD, not on a CDN host the bot
+    would look up in DNS: nothing a test does leaves 127.0.0.1."""
+    listed = fake_vod.assets[KEYNOTE].all_snapshot_urls()
+    assert all(url.startswith(fake_vod.url + "/") for url in listed)
+    _, url = bot.command(KEYNOTE)
+    (picker,) = bot.posts(url)
+    assert sorted(fake_vod.url + r.path for r in fake_vod.frame_requests) == sorted(listed)
+    assert [r.status for r in fake_vod.frame_requests] == [200] * len(listed)
+    (upload,) = fake_slack.completed_uploads()
+    assert [b["slack_file"] for b in picker.blocks if b["type"] == "image"] == [{"id": upload.id}]
+    assert len(frame_buttons(picker)) == len(listed)
+
+
 def test_a_second_picker_of_the_same_video_uploads_nothing(
     bot: ServedBot, fake_slack: FakeSlack, fake_vod: FakeVod, reel: FakeAsset
 ) -> None:
@@ -124,7 +139,7 @@ def test_a_second_picker_of_the_same_video_uploads_nothing(
 def test_without_files_write_the_picker_is_compact_rows_within_3_s(
     start_bot: StartBot, fake_slack: FakeSlack, fake_vod: FakeVod, reel: FakeAsset
 ) -> None:
-    bot = start_bot(**SERVED_SETTINGS)  # its own: the bot remembers a missing scope
+    bot = start_bot()  # its own: the bot remembers a missing scope
     fake_slack.bot_scopes.remove("files:write")
     started = time.monotonic()
     _, url = bot.command(reel.asset_id)

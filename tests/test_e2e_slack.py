@@ -18,7 +18,7 @@ from tests import blockkit
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack, Recorded
 from tests.fakes.vod_server import FakeVod, snapshot_url
-from tests.processes import ServedBot
+from tests.processes import ServedBot, StartBot
 from tests.slack_requests import USER_ID, command_body, signature_headers
 from tests.snapshot_attacks import ATTACKS, NOT_LISTED
 
@@ -141,9 +141,11 @@ def test_served_on_uvloop_and_httptools_without_a_log_line_per_vod_call(
 
 
 def test_pictures_slack_cannot_download_become_links(
-    bot: ServedBot, fake_slack: FakeSlack
+    start_bot: StartBot, fake_slack: FakeSlack
 ) -> None:
     fake_slack.unreachable_images = {snapshot_url(KEYNOTE, "sample", 0)}
+    fake_slack.bot_scopes.remove("files:write")  # compact rows, a picture each
+    bot = start_bot()  # its own: the bot remembers a missing scope
     _, url = bot.command(KEYNOTE)
     refused, fallback = bot.posts(url, 2)
     assert refused.answer["error"] == "invalid_blocks"

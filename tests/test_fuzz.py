@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from bot.slack.blocks import ActionId
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
-from tests.fakes.vod_server import SNAPSHOT_HOST, FakeVod
+from tests.fakes.vod_server import FakeVod, snapshot_url
 from tests.processes import ServedBot
 from tests.prove import BOT_LOG_LEVEL, FULL, report
 from tests.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID, command_body, signature_headers
-from tests.snapshot_attacks import ATTACKS, NOT_LISTED
+from tests.snapshot_attacks import ATTACKS, HOST, NOT_LISTED
 
 #: Three strategies share the full profile's 10,500 inputs.
 EXAMPLES = 3500 if FULL else 60
@@ -100,12 +100,15 @@ def start_target(tmp_path: Path, fake_vod: FakeVod, fake_slack: FakeSlack
 
 # ---- strategies ------------------------------------------------------------------------
 
-def _real_url(asset_id: str, kind: str, n: int) -> str:
-    return f"https://{SNAPSHOT_HOST}/shield/asset/{asset_id}/snapshot/{kind}/{n}.jpg"
+def _cloud_url(asset_id: str, kind: str, n: int) -> str:
+    return f"https://{HOST}/shield/asset/{asset_id}/snapshot/{kind}/{n}.jpg"
 
 
-real_urls = st.builds(_real_url, st.sampled_from(ASSETS),
-                      st.sampled_from(["sample", "dots", "quantity"]), st.integers(0, 2))
+#: The snapshots the fake VOD lists (on itself), and ones of the cloud's shape it does not.
+real_urls, cloud_urls = (
+    st.builds(make, st.sampled_from(ASSETS), st.sampled_from(["sample", "dots", "quantity"]),
+              st.integers(0, 2))
+    for make in (snapshot_url, _cloud_url))
 
 #: The ways a URL was made to look like a snapshot (issue 8, defect 2), and more.
 MUTATIONS = [
@@ -127,11 +130,12 @@ MUTATIONS = [
     lambda u: u.replace(".jpg", "%2ejpg"),
     lambda u: u.replace("/", "//", 4),
 ]
-mutated_urls = st.builds(lambda u, m: m(u), real_urls, st.sampled_from(MUTATIONS))
+mutated_urls = st.builds(lambda u, m: m(u), st.one_of(real_urls, cloud_urls),
+                         st.sampled_from(MUTATIONS))
 any_urls = st.builds(
     "{}://{}{}{}{}".format,
     st.sampled_from(["https", "http", "HTTPS", "ftp", "javascript", "", "https:"]),
-    st.one_of(st.just(SNAPSHOT_HOST), st.just("a.cdn-vod.huaweicloud.com"),
+    st.one_of(st.just(HOST), st.just("a.cdn-vod.huaweicloud.com"), st.just("127.0.0.1"),
               st.text(max_size=30)),
     st.sampled_from(["", ":443", ":0", ":99999", ":x"]),
     st.one_of(st.just(f"/shield/asset/{KEYNOTE}/snapshot/sample/0.jpg"),
@@ -140,7 +144,8 @@ any_urls = st.builds(
 )
 #: Issue 8's own list of URLs that once reached VOD (tests/snapshot_attacks.py).
 known_attacks = st.sampled_from([url for _, url, _ in ATTACKS + NOT_LISTED])
-urls = st.one_of(real_urls, mutated_urls, known_attacks, any_urls, st.text(max_size=80))
+urls = st.one_of(real_urls, cloud_urls, mutated_urls, known_attacks, any_urls,
+                 st.text(max_size=80))
 slack_links = st.one_of(
     urls.map(lambda u: f"<{u}>"),
     st.builds(lambda u, label: f"<{u}|{label}>", urls, st.text(max_size=20)),

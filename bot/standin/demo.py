@@ -99,8 +99,8 @@ def run(port: int, env_file: Path) -> int:
               f"it is left alone. Write the stand-in's settings elsewhere (--write "
               f"demo-vod.env), or move {env_file} away.")
         return 1
-    fake = FakeVod(port=port)
     try:
+        fake = FakeVod(port=port)  # takes the port
         fake.server.start()
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}); "

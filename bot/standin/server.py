@@ -7,6 +7,7 @@ or in a `setcover-bot` subprocess) reaches them over a real socket, as it would 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -16,12 +17,13 @@ from aiohttp import web
 
 class ThreadedServer:
     """Start with `start()`, stop with `stop()`; `url` is `http://127.0.0.1:<port>`
-    (`port` 0: one the system picks)."""
+    (`port` 0: one the system picks). The port is taken at construction, so `url` is
+    known before `start()`: a fake can list URLs on itself while it is being seeded."""
 
     def __init__(self, app: web.Application, *, port: int = 0) -> None:
         self.app = app
-        self.port = port
-        self.url = ""
+        self._socket = socket.create_server(("127.0.0.1", port), backlog=1024)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -44,11 +46,9 @@ class ThreadedServer:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._socket.close()  # already closed by the cleanup, unless never started
 
     async def _serve(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=1024)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        await web.SockSite(self._runner, self._socket).start()

@@ -43,7 +43,6 @@ from bot.standin.frames import REEL, Look, frame_jpeg
 from bot.standin.server import ThreadedServer
 
 PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-SNAPSHOT_HOST = "355.cdn-vod.huaweicloud.com"
 CLOCK_SKEW_S = 15 * 60
 _IAM_PATH = "/v3/auth/tokens"
 _API = re.compile(
@@ -52,10 +51,6 @@ _SNAPSHOT_ASSET = re.compile(r"/asset/(?P<asset_id>[A-Za-z0-9_-]+)/snapshot/")
 #: A snapshot picture this server serves itself, as VOD's CDN would (no credentials).
 _FRAME = re.compile(r"^/asset/(?P<asset_id>[A-Za-z0-9_-]+)/snapshot/[A-Za-z0-9_-]+/"
                     r"[A-Za-z0-9_-]+\.jpg$")
-
-
-def snapshot_url(asset_id: str, kind: str, n: int) -> str:
-    return f"https://{SNAPSHOT_HOST}/shield/asset/{asset_id}/snapshot/{kind}/{n}.jpg"
 
 
 @dataclass
@@ -214,15 +209,16 @@ class FakeVod:
         snapshots: dict[str, list[tuple[int, str]]] | None = None,
         thumbnail_status: str = "THUMBNAIL_SUCCEED",
     ) -> FakeAsset:
-        """Seed an asset; without `snapshots` it gets 3 sample, 2 dots and 1 quantity."""
+        """Seed an asset; without `snapshots` it gets 3 sample, 2 dots and 1 quantity, whose
+        pictures this server serves (`frame_url`)."""
         if snapshots is None:
             snapshots = {
-                "sample": [(20, snapshot_url(asset_id, "sample", 2)),
-                           (0, snapshot_url(asset_id, "sample", 0)),
-                           (10, snapshot_url(asset_id, "sample", 1))],
-                "dots": [(15, snapshot_url(asset_id, "dots", 0)),
-                         (5, snapshot_url(asset_id, "dots", 1))],
-                "quantity": [(25, snapshot_url(asset_id, "quantity", 0))],
+                "sample": [(20, self.frame_url(asset_id, "sample", 2)),
+                           (0, self.frame_url(asset_id, "sample", 0)),
+                           (10, self.frame_url(asset_id, "sample", 1))],
+                "dots": [(15, self.frame_url(asset_id, "dots", 0)),
+                         (5, self.frame_url(asset_id, "dots", 1))],
+                "quantity": [(25, self.frame_url(asset_id, "quantity", 0))],
             }
         asset = FakeAsset(asset_id, title, cover_url, snapshots, thumbnail_status)
         with self.lock:
@@ -310,7 +306,8 @@ class FakeVod:
         env = {
             "VOD_ENDPOINT": self.url,
             "VOD_PROJECT_ID": self.project_id,
-            "VOD_SNAPSHOT_HOSTS": "*.cdn-vod.huaweicloud.com",
+            # The cloud's default and this fake, which serves the snapshots it lists.
+            "VOD_SNAPSHOT_HOSTS": "*.cdn-vod.huaweicloud.com,127.0.0.1",
             "VOD_TIMEOUT_S": "2",
             "VOD_MAX_RETRIES": "3",
         }
@@ -335,11 +332,11 @@ class FakeVod:
 
     # ---- the server -----------------------------------------------------------------
     def _seed(self) -> None:
-        self.add_asset(
-            "6e76f92034ceae2fcdcef9413221511f", "Launch keynote",
-            cover_url=f"https://{SNAPSHOT_HOST}/shield/asset/6e76f92034ceae2fcdcef9413221511f"
-            "/cover/Cover0.jpg",
-        )
+        """The two videos every test starts with; their snapshots are served here, so a
+        picker of them downloads its contact sheet from this server, never from a CDN."""
+        keynote = "6e76f92034ceae2fcdcef9413221511f"
+        self.add_asset(keynote, "Launch keynote",
+                       cover_url=f"{self.url}/asset/{keynote}/cover/Cover0.jpg")
         self.add_asset("41cff636d5b12a51e7eb2838bbf45201", "Avatar behind the scenes")
 
     def _app(self) -> web.Application:
@@ -656,7 +653,7 @@ class FakeVod:
         status = ("processing" if time.monotonic() < task.done_at
                   else "failed" if task.fails else "succeed")
         return web.json_response({"refresh_results": [
-            {"url": f"https://{SNAPSHOT_HOST}/asset/{i}/", "status": status}
+            {"url": f"{self.url}/asset/{i}/", "status": status}
             for i in task.asset_ids]})
 
     async def _frame(self, request: web.Request) -> web.Response:
@@ -685,7 +682,7 @@ class FakeVod:
         dots = asset.snapshots.setdefault("dots", [])
         made = []
         for offset in task.dots:
-            url = snapshot_url(asset.asset_id, "dots", len(dots))
+            url = self.frame_url(asset.asset_id, "dots", len(dots))
             dots.append((offset, url))
             made.append(url)
         asset.thumbnail_status, asset.exec_desc = "THUMBNAIL_SUCCEED", "thumbnail success"

@@ -16,7 +16,9 @@ Files as Slack's external upload takes them (what slack_sdk's `files_upload_v2` 
 `files.getUploadURLExternal` hands out an upload URL on this server, the bytes are posted
 there, `files.completeUploadExternal` makes the file; `files.delete` deletes it. All three
 methods need `files:write` (take it out of `bot_scopes` for `missing_scope`). `uploads`
-keeps every file with its bytes, so tests can decode the picture. A message whose image
+keeps every file with its bytes, so tests can decode the picture, and keeps them across
+`reset` as a workspace does: a served bot that outlives a test may show a sheet it uploaded
+in an earlier one (`completed_uploads` lists this test's). A message whose image
 names a `slack_file` that is not a completed, undeleted upload is refused as Slack refuses
 it (`invalid_blocks`), and so is every `slack_file` with `reject_slack_files`.
 """
@@ -118,6 +120,7 @@ class FakeSlack:
         self.token_error: str | None = None
         self.app_token_error: str | None = None
         self.uploads: dict[str, SlackFile] = {}
+        self._earlier_uploads: set[str] = set()
         self.reject_slack_files = False
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
@@ -167,9 +170,11 @@ class FakeSlack:
             return [post for post in self.hook_posts if post.path == path]
 
     def completed_uploads(self) -> list[SlackFile]:
-        """The files made so far (uploaded and completed), oldest first, deleted or not."""
+        """The files made since `reset` (uploaded and completed), oldest first, deleted or
+        not."""
         with self.lock:
-            return [f for f in self.uploads.values() if f.completed]
+            return [f for f in self.uploads.values()
+                    if f.completed and f.id not in self._earlier_uploads]
 
     def fail_hooks(self, status: int, *, times: int = 1, body: str = "",
                    retry_after: int | None = None) -> None:
@@ -193,7 +198,8 @@ class FakeSlack:
         self.bot_scopes = list(MANIFEST_SCOPES)
         self.token_error = None
         self.app_token_error = None
-        self.uploads = {}
+        with self.lock:
+            self._earlier_uploads = set(self.uploads)
         self.reject_slack_files = False
 
     # ---- the server -----------------------------------------------------------------

@@ -8,24 +8,26 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.standin.vod import (
-    PROJECT_ID,
-    SNAPSHOT_HOST,
-    FakeAsset,
-    FakeVod,
-    Recorded,
-    snapshot_url,
-)
+from bot.standin.vod import PROJECT_ID, FakeAsset, FakeVod, Recorded
 
-__all__ = ["PROJECT_ID", "SNAPSHOT_HOST", "FakeAsset", "FakeVod", "Recorded", "snapshot_url"]
+__all__ = ["PROJECT_ID", "FakeAsset", "FakeVod", "Recorded", "snapshot_url"]
+
+#: The session's fake VOD. Its port is taken on import, so module constants can name the
+#: snapshot URLs it lists (`snapshot_url`); the `fake_vod` fixture starts and resets it.
+_SESSION_VOD = FakeVod()
+
+
+def snapshot_url(asset_id: str, kind: str, n: int) -> str:
+    """The URL of the `n`-th `kind` snapshot the fake VOD lists for a seeded asset (`add_asset`
+    without `snapshots`): on the fake itself, which serves its picture."""
+    return _SESSION_VOD.frame_url(asset_id, kind, n)
 
 
 @pytest.fixture(scope="session")
 def _vod_server() -> Iterator[FakeVod]:
-    fake = FakeVod()
-    fake.server.start()
-    yield fake
-    fake.server.stop()
+    _SESSION_VOD.server.start()
+    yield _SESSION_VOD
+    _SESSION_VOD.server.stop()
 
 
 @pytest.fixture
