@@ -4,12 +4,12 @@
     .venv/bin/python bench/reliability.py --profile ci    # the CI profile, writes nothing
 
 It runs pytest on tests/test_faults.py, tests/test_fuzz.py, tests/test_load.py,
-tests/test_observability.py, tests/test_floods.py and tests/test_follow_up_backlog.py with
-`PROVE_PROFILE=full` and `PROVE_REPORT=<file>` (each suite adds its figures there, see
-tests/prove.py), keeps every served bot's log under one directory, then scans those logs for
-every secret the suites configured (VOD AK/SK, security token, static and issued IAM tokens,
-IAM password, Slack bot token, signing secret) and for `response_url`s, which are
-capabilities too.
+tests/test_observability.py, tests/test_floods.py, tests/test_follow_up_backlog.py and
+tests/test_capture_limits.py with `PROVE_PROFILE=full` and `PROVE_REPORT=<file>` (each
+suite adds its figures there, see tests/prove.py), keeps every served bot's log under one
+directory, then scans those logs for every secret the suites configured (VOD AK/SK,
+security token, static and issued IAM tokens, IAM password, Slack bot token, signing
+secret) and for `response_url`s, which are capabilities too.
 Loopback only; every suite is bounded in count and time.
 """
 
@@ -35,7 +35,7 @@ from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 SUITES = ["tests/test_faults.py", "tests/test_fuzz.py", "tests/test_load.py",
           "tests/test_observability.py", "tests/test_floods.py",
-          "tests/test_follow_up_backlog.py"]
+          "tests/test_follow_up_backlog.py", "tests/test_capture_limits.py"]
 #: What must never be in a log: the suites' secrets, by name, and response_urls.
 _fake = FakeVod()  # its credentials; its server is never started
 SECRETS: dict[str, re.Pattern[str]] = {
@@ -117,6 +117,7 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
     slow = figures.get("slow_senders", {})
     scraped = figures.get("metrics_flood", {})
     backlog = figures.get("follow_up_backlog", {})
+    captures = figures.get("capture_limits", {})
     injected = sum(faults.get(k, 0) for k in ("vod_injected", "slack_injected",
                                               "store_injected"))
     survived = sum(faults.get(k, 0) for k in ("vod_survived", "slack_survived",
@@ -158,6 +159,11 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
          f"{' and '.join(backlog.get('stores', [])) or '?'} in turn",
          f"{backlog.get('told', '?')} told, {backlog.get('twice', '?')} twice; each backlog "
          f"told within {max(backlog.get('took_s', []), default='?')} s"),
+        (f"capture limits: {captures.get('identical', '?')} identical `at` commands at once, "
+         f"then {captures.get('distinct', '?')} distinct ones, from one user (10 an hour)",
+         f"paid snapshot tasks started: {captures.get('identical_tasks', '?')} for the "
+         f"identical ones, {captures.get('distinct_tasks', '?')} for the distinct ones; "
+         f"{captures.get('limited', '?')} answered with when the next is possible"),
         ("changes lost", f"**{lost}**"),
         ("changes duplicated", f"**{duplicated}**"),
         (f"secrets found in {len(logs)} bot logs ({log_lines} lines)", f"**{_total(found)}**"),
@@ -214,6 +220,10 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
   on SQLite and on PostgreSQL: every one posted to its `response_url` once, within minutes;
   one whose `response_url` is older than 30 minutes is marked expired, not posted; a worker
   that lost its lease never posts.
+- **Capture limits** (`tests/test_capture_limits.py`): paid snapshot tasks asked of VOD
+  once per capture (the same command 20 times, one form submitted 10 times) and at most
+  `SETCOVER_CAPTURES_PER_HOUR` per user across processes, counted at
+  the fake VOD; a capture left pending by a crash is resolved at start-up.
 - **Secrets**: every served bot's log is scanned for each secret the suites configured and
   for `response_url`s:
 

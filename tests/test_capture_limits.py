@@ -17,6 +17,7 @@ from bot.store import AuditStore, CaptureRecord, CaptureStatus
 from bot.store.tables import captures
 from tests.fakes.vod_server import FakeVod
 from tests.processes import ServedBot, StartBot
+from tests.prove import BOT_LOG_LEVEL, report
 from tests.slack_requests import USER_ID, signature_headers, view_submission_body
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
@@ -97,6 +98,28 @@ def test_no_captures_when_the_limit_is_zero(start_bot: StartBot, fake_vod: FakeV
     (answer,) = bot.posts(url)
     assert "Capturing new frames is turned off here" in answer.all_text()
     assert fake_vod.api_requests == []
+
+
+def test_a_flood_of_captures_from_one_user_starts_one_task_each_within_the_limit(
+    start_bot: StartBot, fake_vod: FakeVod
+) -> None:
+    """For docs/reliability.md: 20 identical `at` commands at once, then 30 distinct ones,
+    from one user under the default limit (10 an hour): the paid tasks VOD was asked for."""
+    bot = start_bot(**FAST, LOG_LEVEL=BOT_LOG_LEVEL)
+    urls = [bot.command(f"{KEYNOTE} at 1:30")[1] for _ in range(20)]
+    for url in urls:
+        bot.posts(url)
+    identical_tasks = len(fake_vod.requests_to("/asset/process"))
+    answers = []
+    for second in range(20, 50):
+        _, url = bot.command(f"{KEYNOTE} at 0:{second}")
+        answers.append(bot.posts(url)[0])
+    distinct_tasks = len(fake_vod.requests_to("/asset/process")) - identical_tasks
+    limited = sum("captures in the last hour; the next is possible at" in a.text
+                  for a in answers)
+    report("capture_limits", identical=len(urls), identical_tasks=identical_tasks,
+           distinct=len(answers), distinct_tasks=distinct_tasks, limited=limited)
+    assert (identical_tasks, distinct_tasks, limited) == (1, 9, 21)
 
 
 def test_a_capture_left_pending_by_a_crash_is_resolved_at_start_up(
