@@ -43,6 +43,7 @@ from bot.covers import (
     CaptureTimedOut,
     Changed,
     CoverRequest,
+    CoverService,
     Denied,
     Duplicate,
     Failed,
@@ -50,6 +51,7 @@ from bot.covers import (
     NotUndoable,
     Outcome,
     Undone,
+    UndoOutcome,
     Unknown,
 )
 from bot.logs import configure_logging
@@ -283,12 +285,15 @@ async def _set_cover(settings: Settings, args: argparse.Namespace) -> int:
         async with open_services(settings, slack_client=None) as services:
             # The operator's own cloud credentials: recorded, but no Slack policy to ask.
             outcome = await services.covers.change(request, apply_policy=False)
+            status = _report(outcome)  # the change first, then the CDN refresh
+            if isinstance(outcome, Changed):
+                await _refresh_cdn(services.covers, outcome)
     except VodError as exc:
         return _vod_failure(exc)
     except StoreUnavailable as exc:
         print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    return _report(outcome)
+    return status
 
 
 async def _capture(settings: Settings, args: argparse.Namespace) -> int:
@@ -350,21 +355,27 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
         async with open_services(settings, slack_client=None) as services:
             # The operator's own cloud credentials: recorded, but no Slack policy to ask.
             outcome = await services.covers.undo(actor, args.change_id, apply_policy=False)
+            status = _report_undo(args.change_id, outcome)
+            if isinstance(outcome, Undone):
+                await _refresh_cdn(services.covers, outcome.changed)
     except VodError as exc:
         return _vod_failure(exc)
     except StoreUnavailable as exc:
         print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    return status
+
+
+def _report_undo(change_id: int, outcome: UndoOutcome) -> int:
     match outcome:
         case Undone():
             changed = outcome.changed
-            print(f"changed: change {changed.change_id} undid change {args.change_id}: the "
+            print(f"changed: change {changed.change_id} undid change {change_id}: the "
                   f"cover of {changed.asset_title} ({changed.asset_id}) is "
-                  f"{changed.snapshot_url} again.{_undo_hint(changed)}")
-            _report_cdn(changed)
+                  f"{changed.snapshot_url} again.{_undo_hint(changed)}", flush=True)
             return EXIT_OK
         case NotUndoable() if outcome.later is not None:
-            print(f"error: change {args.change_id} cannot be undone: the cover was changed "
+            print(f"error: change {change_id} cannot be undone: the cover was changed "
                   f"again after it (change {outcome.later.id}, by {outcome.later.user_id}). "
                   f"Undo that one first (setcover-bot undo {outcome.later.id}), or pick a "
                   f"snapshot: `setcover-bot snapshots {outcome.later.asset_id}`.",
@@ -373,11 +384,11 @@ async def _undo(settings: Settings, args: argparse.Namespace) -> int:
         case NotUndoable():
             pick = (f" `setcover-bot snapshots {outcome.pick_from}` lists its snapshots, for "
                     "`setcover-bot set-cover`.") if outcome.pick_from else ""
-            print(f"error: change {args.change_id} cannot be undone: {outcome.reason}{pick}",
+            print(f"error: change {change_id} cannot be undone: {outcome.reason}{pick}",
                   file=sys.stderr)
             return EXIT_REFUSED
         case Duplicate() if outcome.existing.status is Status.SUCCEEDED:
-            print(f"error: change {args.change_id} was already undone (change "
+            print(f"error: change {change_id} was already undone (change "
                   f"{outcome.existing.id}).", file=sys.stderr)
             return EXIT_REFUSED
     return _report(outcome)  # the rest as any change's outcome
@@ -442,8 +453,7 @@ def _report(outcome: Outcome) -> int:
         case Changed():
             print(f"changed: change {outcome.change_id}: the cover of {outcome.asset_title} "
                   f"({outcome.asset_id}) is now {outcome.snapshot_url}. VOD takes 3 to 5 "
-                  f"minutes to show it everywhere.{_undo_hint(outcome)}")
-            _report_cdn(outcome)
+                  f"minutes to show it everywhere.{_undo_hint(outcome)}", flush=True)
             return EXIT_OK
         case Failed():
             return _vod_failure(outcome.error)
@@ -467,11 +477,13 @@ def _undo_hint(changed: Changed) -> str:
     return f" To undo: setcover-bot undo {changed.change_id}" if changed.change_id else ""
 
 
-def _report_cdn(changed: Changed) -> None:
-    """A refused CDN refresh is a note: the cover is changed all the same."""
-    if changed.cdn is not None and changed.cdn.refused is not None:
-        print(f"note: VOD did not refresh its CDN ({changed.cdn.refused}); some viewers may "
-              "see the old cover a while longer.", file=sys.stderr)
+async def _refresh_cdn(covers: CoverService, changed: Changed) -> None:
+    """Once the change is printed: a refused CDN refresh is a note, the cover is changed
+    all the same."""
+    refresh = await covers.refresh_cdn(changed)
+    if refresh is not None and refresh.refused is not None:
+        print(f"note: VOD refused to refresh its CDN copies ({refresh.refused}): viewers may "
+              "see the old cover for a while; the cover is changed.", file=sys.stderr)
 
 
 def _vod_failure(error: VodError) -> int:

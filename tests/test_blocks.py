@@ -206,14 +206,14 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         out.append((f"undo {images}", blocks.changed_in_channel(
             user_id="U456", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
             request_id="r", images=images, change_id=8, undoes=record(Status.SUCCEEDED, n=7))))
-        out.append((f"changed, CDN refresh refused {images}", blocks.changed_in_channel(
-            user_id="U456", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
-            request_id="r", images=images, change_id=8, cdn_refused="quota <!channel> " * 90)))
     for state in FollowUpState:
         if state not in (FollowUpState.PENDING, FollowUpState.EXPIRED):  # never posted
             out.append((f"cdn {state}", blocks.cdn_follow_up(
                 state, asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
                 waited_s=600)))
+    out.append(("CDN refresh refused", blocks.cdn_refused(
+        asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
+        reason="quota <!channel> " * 90)))
     out.append(("not undoable", blocks.not_undoable("x" * 3000)))
     out.append(("changed since", blocks.changed_since(replace(
         record(Status.SUCCEEDED, n=9), asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
@@ -339,13 +339,16 @@ def test_the_cdn_follow_up_speaks_of_viewers_not_of_the_cdn(
 
 
 def test_a_refused_cdn_refresh_is_told_as_viewers_see_it() -> None:
-    msg = blocks.changed_in_channel(
+    """Its own post after the outcome, in the follow-up's words, with VOD's reason."""
+    msg = blocks.cdn_refused(asset_id=ASSET_ID, asset_title="X", reason="Quota exceeded.")
+    assert texts(msg) == [
+        ":warning: Some viewers may see the old cover of *X* a while longer: the video "
+        "service could not refresh its copies (Quota exceeded.). The cover itself is changed."]
+    assert msg["text"] == "Some viewers may see the old cover of X a while longer."
+    outcome = json.dumps(blocks.changed_in_channel(
         user_id="U1", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(1),
-        request_id=None, change_id=8, cdn_refused="Quota exceeded.")
-    [note] = [t for t in texts(msg) if "viewers" in t and "old cover" in t]
-    assert note == (":information_source: Some viewers may see the old cover a while longer: "
-                    "the video service did not refresh its copies (Quota exceeded.). The "
-                    "cover is changed.")
+        request_id=None, change_id=8))
+    assert "refresh" not in outcome and "viewers" not in outcome
 
 
 def test_an_unconfirmed_change_is_said_in_editors_words_with_the_current_cover_a_click_away(

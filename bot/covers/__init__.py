@@ -30,4 +30,5 @@ from bot.covers.outcomes import Outcome as Outcome
 from bot.covers.outcomes import Undone as Undone
 from bot.covers.outcomes import UndoOutcome as UndoOutcome
 from bot.covers.outcomes import Unknown as Unknown
+from bot.covers.recording import to_the_end as to_the_end
 from bot.covers.service import CoverService as CoverService

@@ -1,4 +1,4 @@
-"""The CDN refresh asked for after a change, and how its task is followed."""
+"""The CDN refresh asked for once a change is told, and how its task is followed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from bot.covers.outcomes import CdnRefresh
 from bot.store import AuditStore, StoreUnavailable
 from bot.vod.client import VodClient
 from bot.vod.errors import VodError, error_label
-from bot.vod.models import Asset
 
 log = logging.getLogger(__name__)
 
@@ -38,24 +37,24 @@ class CdnRefresher:
     wait: RefreshWait
 
     async def after_change(
-        self, change_id: int, asset: Asset, reply_to: str | None
+        self, change_id: int, asset_id: str, asset_title: str, reply_to: str | None
     ) -> CdnRefresh:
         """Ask VOD to refresh the CDN for the changed asset and, when there is a channel
-        to tell, record the follow-up. The change is done either way: a refusal (quota)
-        is logged and returned, never raised."""
+        to tell (`reply_to`, the outcome's `response_url`), record the follow-up. The
+        change is done either way: a refusal (quota) is logged and returned, never raised."""
         try:
-            task_id = await self.vod.refresh_cdn([asset.asset_id])
+            task_id = await self.vod.refresh_cdn([asset_id])
         except VodError as exc:
             log.warning("change %s: VOD refused to refresh the CDN for %s: %s", change_id,
-                        asset.asset_id, error_label(exc))
+                        asset_id, error_label(exc))
             return CdnRefresh(refused=exc.message)
-        log.info("change %s: CDN refresh of %s asked for (task %s)", change_id,
-                 asset.asset_id, task_id)
+        log.info("change %s: CDN refresh of %s asked for (task %s)", change_id, asset_id,
+                 task_id)
         if reply_to is not None:
             due = datetime.now(UTC) + timedelta(seconds=self.wait.delay(0))
             try:
                 await self.store.add_follow_up(
-                    change_id=change_id, asset_id=asset.asset_id, asset_title=asset.title,
+                    change_id=change_id, asset_id=asset_id, asset_title=asset_title,
                     task_id=task_id, response_url=reply_to, due_at=due)
             except StoreUnavailable:
                 log.exception("change %s: could not record the CDN follow-up", change_id)

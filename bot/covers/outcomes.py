@@ -6,7 +6,7 @@ An outcome is a frozen dataclass; each operation returns one of its union (`Outc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store import CaptureRecord, ChangeRecord, Source
@@ -34,14 +34,12 @@ class CoverRequest:
     idempotency_key: str
     asset_id: str | None = None
     undoes: int | None = None
-    #: Where to tell the channel that the new cover is live (an interaction's
-    #: `response_url`: a capability, kept out of reprs); None: nobody to tell (the CLI).
-    reply_to: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
 class CdnRefresh:
-    """The CDN refresh asked for after a change: VOD's `task_id`, or why VOD refused."""
+    """The CDN refresh asked for once a change is told (`CoverService.refresh_cdn`): VOD's
+    `task_id`, or why VOD refused."""
 
     task_id: str | None = None
     refused: str | None = None
@@ -55,8 +53,6 @@ class Changed:
     previous_cover_url: str | None
     request_id: str | None
     change_id: int | None = None
-    #: None when CDN refreshes are off (`VOD_REFRESH_CDN=false`).
-    cdn: CdnRefresh | None = None
     #: Where the new cover, and the one it replaced, sit among the video's snapshots
     #: (`0:45, frame 5 of 12`); None for a cover that is not one of them.
     frame: FramePosition | None = None

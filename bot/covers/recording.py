@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -20,11 +21,27 @@ from bot.vod.models import Asset
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: An outcome VOD gave while the store was down is written once the store is back: tried
 #: with backoff (at most this far apart) for this long, and at shutdown for the flush time.
 LATE_WRITE_MAX_WAIT_S = 5.0
 LATE_WRITE_BUDGET_S = 600.0
 LATE_WRITE_FLUSH_S = 2.0
+
+
+async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even if this task is cancelled meanwhile (a shutdown).
+
+    For what follows a change VOD confirmed (its record, telling its user): a shutdown must
+    not hide it. The cancellation stays requested (`Task.cancelling()`) for the caller to
+    honour once done; a second one (the runtime's final word is over) stops `work` too.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        return await task
 
 
 class OutcomeRecorder:

@@ -15,8 +15,8 @@ from bot import metrics, observe
 from bot.covers import outcomes
 from bot.covers.capture import Captures, CaptureWait
 from bot.covers.cdn import CdnRefresher, RefreshWait
-from bot.covers.outcomes import Actor, CoverRequest
-from bot.covers.recording import LATE_WRITE_FLUSH_S, OutcomeRecorder
+from bot.covers.outcomes import Actor, CdnRefresh, CoverRequest
+from bot.covers.recording import LATE_WRITE_FLUSH_S, OutcomeRecorder, to_the_end
 from bot.policy import Decision, Policy
 from bot.store import (
     AssetBusy,
@@ -149,7 +149,9 @@ class CoverService:
             status = Status.UNKNOWN if sending else Status.FAILED
             await self.recorder.finish(change_id, status, asset, error=None)
             raise
-        await self.recorder.finish(change_id, Status.SUCCEEDED, asset, request_id=request_id)
+        # VOD has acted: the record is made (and the change told) even through a shutdown.
+        await to_the_end(
+            self.recorder.finish(change_id, Status.SUCCEEDED, asset, request_id=request_id))
         log.info("change %s: cover of %s set by %s (%s) to %s [%s]", change_id, ref.asset_id,
                  actor.user_id, request.source, listed_url, request_label(request_id))
         return outcomes.Changed(
@@ -161,13 +163,24 @@ class CoverService:
             change_id=change_id,
             frame=asset.frame_of(listed_url),
             previous_frame=asset.frame_of(asset.cover_url),
-            cdn=(await self.cdn.after_change(change_id, asset, request.reply_to)
-                 if self.cdn is not None else None),
         )
 
+    async def refresh_cdn(
+        self, changed: outcomes.Changed, *, reply_to: str | None = None
+    ) -> CdnRefresh | None:
+        """Ask VOD to refresh its CDN copies of a changed video; None when refreshes are off.
+
+        Called once the change is told, never before: the outcome does not wait on VOD's
+        refresh (10 s when it hangs, the retry budget when it answers 503). With `reply_to`
+        (the outcome's `response_url`), the channel hears when the new cover is live.
+        """
+        if self.cdn is None or changed.change_id is None:
+            return None
+        return await self.cdn.after_change(
+            changed.change_id, changed.asset_id, changed.asset_title, reply_to)
+
     async def undo(
-        self, actor: Actor, change_id: int, *, apply_policy: bool = True,
-        reply_to: str | None = None,
+        self, actor: Actor, change_id: int, *, apply_policy: bool = True
     ) -> outcomes.UndoOutcome:
         """Put back the cover the video had before change `change_id`, as a change of its
         own (source `undo`, linked to it), at most once: its key comes from `change_id`.
@@ -200,7 +213,7 @@ class CoverService:
             return target
         outcome = await self.change(CoverRequest(
             actor=actor, snapshot_url=target, source=Source.UNDO,
-            idempotency_key=f"undo:{change_id}", undoes=change_id, reply_to=reply_to,
+            idempotency_key=f"undo:{change_id}", undoes=change_id,
         ), apply_policy=apply_policy)
         if isinstance(outcome, outcomes.Changed):
             return outcomes.Undone(outcome, record)

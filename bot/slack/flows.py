@@ -20,8 +20,9 @@ Each flow answers through the interaction's `response_url` and keeps within its 
   (2 to 4); a refusal goes to the clicker only (1).
 - a snapshot URL typed in the command: the acknowledgement says "Setting…" (free), the
   outcome goes to the channel (1, 2 with the resend) or the failure to the user (1).
-- after a change or an undo, the CDN follow-up ("the new cover is live") is one more
-  post on the same `response_url` (`bot.slack.followups`): 5 at most.
+- after a change or an undo, once the outcome is posted, the CDN refresh is asked for;
+  the follow-up ("the new cover is live", `bot.slack.followups`) or, if VOD refuses the
+  refresh, a short post saying so, is one more post on the same `response_url`: 5 at most.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from bot.covers import (
     Outcome,
     Undone,
     Unknown,
+    to_the_end,
 )
 from bot.slack import blocks
 from bot.slack.blocks.picker import (
@@ -151,7 +153,8 @@ async def change_cover(
     runtime: Runtime, actor: Actor, reply: ResponseUrl, *, asset_id: str, url: str,
     key: str, source: Source, from_picker: bool = False,
 ) -> None:
-    """Set the cover once per `key`, then tell the channel (or the user, if it failed).
+    """Set the cover once per `key`, tell the channel (or the user, if it failed), then
+    ask VOD to refresh its CDN copies: the outcome never waits on that refresh.
 
     `CoverService.change` authorizes before anything reaches VOD, and refuses a URL that
     is not one of the snapshots VOD lists for `asset_id`.
@@ -160,17 +163,20 @@ async def change_cover(
         # The picker loses its buttons before anything else happens.
         await reply.send(blocks.setting_cover(asset_id), replace=True)
     request = CoverRequest(actor=actor, snapshot_url=url, source=source,
-                           idempotency_key=key, asset_id=asset_id, reply_to=reply.url)
+                           idempotency_key=key, asset_id=asset_id)
     try:
         outcome = await runtime.covers.change(request)
-        _note(outcome)
-        await _tell(reply, actor, outcome, asset_id=asset_id, url=url, from_picker=from_picker,
-                    sign=runtime.sign)
     except asyncio.CancelledError:
         # Shutdown: the change is recorded (unknown once VOD may have acted); say so.
         await reply.send(blocks.interrupted(asset_id=asset_id, snapshot_url=url),
                          replace=from_picker)
         raise Stopped from None
+    _note(outcome)
+    # VOD has answered: a shutdown from here on does not keep that from the channel.
+    await to_the_end(_tell(reply, actor, outcome, asset_id=asset_id, url=url,
+                           from_picker=from_picker, sign=runtime.sign))
+    if isinstance(outcome, Changed):
+        await _refresh_cdn(runtime, reply, outcome)
 
 
 async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id: str, url: str,
@@ -182,8 +188,8 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
                 user_id=actor.user_id, asset_id=outcome.asset_id,
                 asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
                 request_id=outcome.request_id, images=images, change_id=outcome.change_id,
-                cdn_refused=_cdn_refused(outcome), frame=outcome.frame,
-                previous_cover_url=outcome.previous_cover_url, sign=sign),
+                frame=outcome.frame, previous_cover_url=outcome.previous_cover_url,
+                sign=sign),
             in_channel=True,
         )
         if from_picker:
@@ -195,30 +201,36 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
                        replace=from_picker)
 
 
+async def _refresh_cdn(runtime: Runtime, reply: ResponseUrl, changed: Changed) -> None:
+    """Once the channel has the outcome: ask VOD to refresh its CDN copies (the follow-up
+    then says when every viewer sees the new cover). A refusal is a short post of its own.
+    At shutdown nothing more is asked: the change is told, and the copies catch up anyway."""
+    if _stopping():
+        raise Stopped
+    try:
+        refresh = await runtime.covers.refresh_cdn(changed, reply_to=reply.url)
+    except asyncio.CancelledError:
+        raise Stopped from None  # the channel has its outcome already
+    if refresh is not None and refresh.refused is not None:
+        await reply.send(blocks.cdn_refused(
+            asset_id=changed.asset_id, asset_title=changed.asset_title,
+            reason=refresh.refused), in_channel=True)
+
+
+def _stopping() -> bool:
+    """Whether this task was asked to stop (a shutdown) while it finished telling a change."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: int) -> None:
     """Undo a change from its outcome message: that message is marked undone (replaced in
     place) and the channel is told who undid it, with an Undo of its own."""
-    outcome = await runtime.covers.undo(actor, change_id, reply_to=reply.url)
+    outcome = await runtime.covers.undo(actor, change_id)
     if isinstance(outcome, Undone):
-        undone, changed = outcome.undone, outcome.changed
-        _note(changed)
-        # The undone change's own frame is where the undo found the cover.
-        undone_frame = changed.previous_frame \
-            if changed.previous_cover_url == undone.snapshot_url else None
-        await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
-            user_id=undone.user_id, asset_id=undone.asset_id,
-            asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
-            request_id=undone.request_id, images=images, change_id=undone.id,
-            undone_by=actor.user_id, frame=undone_frame,
-            previous_cover_url=undone.previous_cover_url, sign=runtime.sign),
-            in_channel=True, replace=True)
-        await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
-            user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
-            snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,
-            change_id=changed.change_id, undoes=undone, cdn_refused=_cdn_refused(changed),
-            frame=changed.frame, previous_cover_url=changed.previous_cover_url,
-            sign=runtime.sign),
-            in_channel=True)
+        _note(outcome.changed)
+        await to_the_end(_tell_undone(runtime, reply, actor, outcome))
+        await _refresh_cdn(runtime, reply, outcome.changed)
     elif isinstance(outcome, NotUndoable) and outcome.later is not None:
         await reply.send(blocks.changed_since(outcome.later))
     elif isinstance(outcome, NotUndoable):
@@ -230,6 +242,28 @@ async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: in
     else:
         _note(outcome)
         await _refused(reply, outcome, actor=actor, asset_id=None, url=None, replace=False)
+
+
+async def _tell_undone(runtime: Runtime, reply: ResponseUrl, actor: Actor,
+                       outcome: Undone) -> None:
+    """The undone outcome marked so, in place, and the undo itself told to the channel."""
+    undone, changed = outcome.undone, outcome.changed
+    # The undone change's own frame is where the undo found the cover.
+    undone_frame = changed.previous_frame \
+        if changed.previous_cover_url == undone.snapshot_url else None
+    await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
+        user_id=undone.user_id, asset_id=undone.asset_id,
+        asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
+        request_id=undone.request_id, images=images, change_id=undone.id,
+        undone_by=actor.user_id, frame=undone_frame,
+        previous_cover_url=undone.previous_cover_url, sign=runtime.sign),
+        in_channel=True, replace=True)
+    await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
+        user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
+        snapshot_url=changed.snapshot_url, request_id=changed.request_id, images=images,
+        change_id=changed.change_id, undoes=undone, frame=changed.frame,
+        previous_cover_url=changed.previous_cover_url, sign=runtime.sign),
+        in_channel=True)
 
 
 async def _refused(
@@ -314,10 +348,6 @@ async def capture(
         # with Undo (the capturer keeps *Put it back* in the picker above).
         await _tell(reply, actor, outcome.changed, asset_id=asset_id,
                     url=outcome.changed.snapshot_url, from_picker=False, sign=runtime.sign)
-
-
-def _cdn_refused(changed: Changed) -> str | None:
-    return changed.cdn.refused if changed.cdn is not None else None
 
 
 def _note(outcome: Outcome) -> None:

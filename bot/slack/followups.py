@@ -1,10 +1,11 @@
 """The CDN follow-ups: after a change, tell the channel when VOD says the new cover is live.
 
-`CoverService.change` asks VOD to refresh the CDN and records a `follow_ups` row holding
-the outcome's `response_url`. `FollowUps`, one per serving process (started and stopped
-by the web lifespan, in both modes), polls the rows that are due, asks VOD where each
-refresh task stands (backing off, see `RefreshWait`) and posts once: "live" on SUCCEED,
-"could not refresh" on FAILED, "not confirmed yet" at the deadline.
+Once a change is told, `CoverService.refresh_cdn` asks VOD to refresh the CDN and records
+a `follow_ups` row holding the outcome's `response_url`. `FollowUps`, one per serving
+process (started and stopped by the web lifespan, in both modes), polls the rows that
+are due, asks VOD where each refresh task stands (backing off, see `RefreshWait`) and
+posts once: "live" on SUCCEED, "could not refresh" on FAILED, "not confirmed yet" at the
+deadline.
 
 Several processes can share one database: a row is leased (`claim_follow_ups`) before it
 is looked at, and marked told in a transaction that proves the lease is still ours

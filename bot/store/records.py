@@ -85,7 +85,7 @@ class FollowUp(_TitledRow):
     """A follow-up to post once VOD's CDN refresh task `task_id` ends.
 
     `response_url` is a capability (anyone holding it can post to the channel): never log it,
-    so it is kept out of the repr, as `CoverRequest.reply_to` is.
+    so it is kept out of the repr.
     """
 
     id: int

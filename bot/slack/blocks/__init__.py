@@ -31,6 +31,7 @@ from bot.slack.blocks.ids import block_id as block_id
 from bot.slack.blocks.outcomes import VOD_DELAY_NOTE as VOD_DELAY_NOTE
 from bot.slack.blocks.outcomes import busy as busy
 from bot.slack.blocks.outcomes import cdn_follow_up as cdn_follow_up
+from bot.slack.blocks.outcomes import cdn_refused as cdn_refused
 from bot.slack.blocks.outcomes import changed_in_channel as changed_in_channel
 from bot.slack.blocks.outcomes import changed_since as changed_since
 from bot.slack.blocks.outcomes import confirmation as confirmation

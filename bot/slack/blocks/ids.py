@@ -19,7 +19,6 @@ class ActionId(enum.StrEnum):
 
 
 class BlockId(enum.StrEnum):
-    CDN_REFUSED = "cdn_refused"
     PICKER_HEADER = "picker_header"
     PICKER_NOTE = "picker_note"
     PICKER_SHEET = "picker_sheet"

@@ -42,7 +42,7 @@ def changed_in_channel(
     *, user_id: str, asset_id: str, asset_title: str, snapshot_url: str,
     request_id: str | None, images: bool = True, change_id: int | None = None,
     undoes: ChangeRecord | None = None, undone_by: str | None = None,
-    cdn_refused: str | None = None, frame: FramePosition | None = None,
+    frame: FramePosition | None = None,
     previous_cover_url: str | None = None, sign: Sign = str,
 ) -> Message:
     """The channel's news, in editors' words: who set the cover of which video to which
@@ -51,8 +51,7 @@ def changed_in_channel(
     and links are shown through `sign` (the process's `UrlSigner` under hotlink protection).
 
     `change_id` adds an Undo button for that change; `undoes` says the change put back
-    an earlier cover; `undone_by` marks an outcome someone has since undone (no button);
-    `cdn_refused` is VOD's reason for refusing the CDN refresh (the change stands).
+    an earlier cover; `undone_by` marks an outcome someone has since undone (no button).
     """
     title = esc(asset_title or asset_id)
     to_frame = f" to the frame at *{frame.time}* (frame {frame.number} of {frame.count})" \
@@ -85,11 +84,6 @@ def changed_in_channel(
             "Slack could not download the pictures from the video service, so they are "
             "shown as links."))
     blocks.append(context(VOD_DELAY_NOTE))
-    if cdn_refused is not None:
-        blocks.append(context(
-            ":information_source: Some viewers may see the old cover a while longer: the "
-            f"video service did not refresh its copies ({esc(shorten(cdn_refused, 300))}). "
-            "The cover is changed.", block=str(BlockId.CDN_REFUSED)))
     if undone_by is not None:
         blocks.append(context(f":leftwards_arrow_with_hook: Undone by <@{undone_by}>.",
                               block=str(BlockId.UNDONE)))
@@ -126,10 +120,7 @@ def cdn_follow_up(
             text = f"Every viewer now sees the new cover of {name}."
             line = f":white_check_mark: Every viewer now sees the new cover of {video}."
         case FollowUpState.FAILED:
-            text = f"Some viewers may see the old cover of {name} a while longer."
-            line = (f":warning: Some viewers may see the old cover of {video} a while longer: "
-                    "the video service could not refresh its copies. The cover itself is "
-                    "changed.")
+            return cdn_refused(asset_id=asset_id, asset_title=asset_title)
         case FollowUpState.UNCONFIRMED:
             text = f"VOD has not confirmed yet that every viewer sees the new cover of {name}."
             line = (f":hourglass: The video service has not confirmed yet that every viewer "
@@ -138,6 +129,16 @@ def cdn_follow_up(
         case _:
             raise ValueError(f"no follow-up is posted while {state}")
     return message(text, [section(line)])
+
+
+def cdn_refused(*, asset_id: str, asset_title: str, reason: str | None = None) -> Message:
+    """The CDN refresh after a change failed, or VOD refused to start it (`reason`, VOD's
+    words: a quota, say): a post of its own after the outcome, said as viewers see it."""
+    name = asset_title or asset_id
+    why = f" ({esc(shorten(reason, 300))})" if reason else ""
+    return message(f"Some viewers may see the old cover of {name} a while longer.", [section(
+        f":warning: Some viewers may see the old cover of *{esc(name)}* a while longer: the "
+        f"video service could not refresh its copies{why}. The cover itself is changed.")])
 
 
 def not_undoable(reason: str, *, pick_from: str | None = None) -> Message:
