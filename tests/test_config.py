@@ -194,6 +194,15 @@ def test_the_example_table_is_what_env_example_holds() -> None:
     assert placeholders <= EXAMPLE_VALUES.keys()
 
 
+def test_every_setting_is_in_env_example_and_on_the_configuration_page() -> None:
+    """A setting is listed where people look for settings (SHUTDOWN_DRAIN_S was not)."""
+    example = (ROOT / ".env.example").read_text()
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    for name in map(str.upper, Settings.model_fields):
+        assert re.search(rf"^(# )?{name}=", example, re.MULTILINE), f"{name}: .env.example"
+        assert f"`{name}`" in page, f"{name}: docs/configuration.md"
+
+
 @pytest.mark.parametrize(("url", "accepted"), [
     ("https://vod.cn-north-4.myhuaweicloud.com", True),
     ("http://127.0.0.1:8088", True),
