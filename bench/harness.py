@@ -3,6 +3,7 @@ percentiles, and a description of the machine and the package versions."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -15,7 +16,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
@@ -216,6 +218,16 @@ def write_result(name: str, data: dict[str, Any], stamp: str) -> Path:
     path = RESULTS / f"{stamp}-{name}.json"
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
+
+
+def run_alone(name: str, parser: argparse.ArgumentParser,
+              run: Callable[[argparse.Namespace, str], dict[str, Any]]) -> int:
+    """A benchmark run on its own (`run_all.py` calls `run` itself): its arguments, the
+    start as a UTC stamp, and its result written to `bench/results/`."""
+    args = parser.parse_args()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    print(f"wrote {write_result(name, run(args, stamp), stamp)}")
+    return 0
 
 
 def setcover_env(vod: FakeProcess, slack: FakeProcess, workdir: Path, port: int,

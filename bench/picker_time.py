@@ -19,7 +19,6 @@ import asyncio
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ from harness import (
     latency_figures,
     machine,
     percentile,
+    run_alone,
     start_setcover,
-    write_result,
 )
 
 from tests.slack_requests import command_body, signature_headers
@@ -115,13 +114,5 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main() -> int:
-    args = parser().parse_args()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    result = run(args, stamp)
-    print(f"wrote {write_result('picker_time', result, stamp)}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_alone("picker_time", parser(), run))

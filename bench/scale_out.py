@@ -28,13 +28,12 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psycopg
-from harness import FakeProcess, Served, machine, median, start_setcover, write_result
+from harness import FakeProcess, Served, machine, median, run_alone, start_setcover
 from psycopg import sql
 
 from tests.slack_requests import command_body, signature_headers
@@ -221,13 +220,5 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main() -> int:
-    args = parser().parse_args()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    result = run(args, stamp)
-    print(f"wrote {write_result('scale_out', result, stamp)}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_alone("scale_out", parser(), run))

@@ -6,14 +6,6 @@ the first sheet does (in `bot.sheet.scoring` and `bot.sheet.compose`).
 """
 
 from bot.sheet.maker import SheetMaker
-from bot.sheet.model import (
-    MAX_FRAMES,
-    ContactSheet,
-    Frame,
-    FrameScore,
-    SheetUnavailable,
-    suggest,
-)
+from bot.sheet.model import MAX_FRAMES, Frame, FrameScore, SheetUnavailable, suggest
 
-__all__ = ["MAX_FRAMES", "ContactSheet", "Frame", "FrameScore", "SheetMaker",
-           "SheetUnavailable", "suggest"]
+__all__ = ["MAX_FRAMES", "Frame", "FrameScore", "SheetMaker", "SheetUnavailable", "suggest"]

@@ -52,3 +52,16 @@ class ThreadedServer:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
+
+
+class Standin:
+    """What every fake on a `ThreadedServer` of its own has: the server, its `url`, and a
+    lock for the state its handlers (on the server's thread) share with the tests."""
+
+    def __init__(self, app: web.Application, *, port: int = 0) -> None:
+        self.lock = threading.Lock()
+        self.server = ThreadedServer(app, port=port)
+
+    @property
+    def url(self) -> str:
+        return self.server.url

@@ -27,7 +27,6 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from aiohttp import web
 from bot.config import Settings, load_settings
 from bot.standin import frames
 from bot.standin.frames import REEL, Look, frame_jpeg
-from bot.standin.server import ThreadedServer
+from bot.standin.server import Standin
 
 PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 CLOCK_SKEW_S = 15 * 60
@@ -144,11 +143,11 @@ class Fault:
         return self.times > 0 and (self.path == "*" or path.endswith(self.path))
 
 
-class FakeVod:
+class FakeVod(Standin):
     """State and behaviour of the fake; every public attribute may be changed by tests."""
 
     def __init__(self, *, port: int = 0) -> None:
-        self.lock = threading.Lock()
+        super().__init__(self._app(), port=port)
         self.project_id = PROJECT_ID
         self.ak = "FAKEAK" + "0" * 14
         self.sk = "fake-secret-key-" + "s" * 24
@@ -159,15 +158,10 @@ class FakeVod:
         self.iam_domain = "video-team"
         self.iam_username = "setcover-bot"
         self.iam_password = "fake-iam-password"
-        self.server = ThreadedServer(self._app(), port=port)
         self._request_ids = itertools.count(1)
         self.reset()
 
     # ---- what tests use -------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return self.server.url
-
     def reset(self) -> None:
         with self.lock:
             # Requests still sleeping through their latency belong to an earlier test:

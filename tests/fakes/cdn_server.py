@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.standin.server import ThreadedServer
+from bot.standin.server import Standin
 from bot.standin.vod import FakeVod
 
 #: The key the tests' CDN is configured with, by algorithm (D's is 16 characters).
@@ -51,19 +50,14 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-class FakeCdn:
+class FakeCdn(Standin):
     """Bytes by path; `protect(algorithm, key)` turns Key anti-leech on (tests: `reset`)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._serve)
-        self.server = ThreadedServer(app)
+        super().__init__(app)
         self.reset()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def reset(self) -> None:
         with self.lock:
