@@ -20,7 +20,7 @@ from tests import blockkit
 from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod, snapshot_url
-from tests.processes import ServedBot, run_cli
+from tests.processes import ServedBot, StartBot, run_cli
 from tests.slack_requests import (
     USER_ID,
     find_button,
@@ -117,6 +117,30 @@ def test_a_cover_the_snapshot_task_set_is_a_change_the_channel_hears_of_and_can_
     assert "Undone by" in undone.all_text() and undo_told.body["response_type"] == "in_channel"
     assert [c.thumbnail_url for c in fake_vod.cover_changes] == [before]
     assert fake_vod.assets[AVATAR].cover_url == before
+
+
+def test_a_cover_the_snapshot_task_set_gets_the_cdn_refresh_like_any_change(
+    start_bot: StartBot, fake_vod: FakeVod
+) -> None:
+    """Issue 16 follow-up: after a capture that replaced the cover, VOD is asked to refresh
+    its CDN copies of the video once, the channel hears when the new cover is live, and a
+    refused refresh is said as for any change."""
+    bot = start_bot(**FAST, VOD_REFRESH_POLL_S="0.05", VOD_REFRESH_DEADLINE_S="30")
+    _, url = bot.command(f"{AVATAR} at 0:13")
+    _, told, live = bot.posts(url, 3)
+    assert told.body["response_type"] == "in_channel" and "Undo" in told.all_text()
+    (refresh,) = [r for r in fake_vod.requests_to("/asset/refresh") if r.method == "POST"]
+    assert refresh.json == {"asset_id_list": [AVATAR]}
+    assert live.body["response_type"] == "in_channel"
+    assert "Every viewer now sees the new cover of *Avatar behind the scenes*." in live.all_text()
+
+    fake_vod.fail("/asset/refresh", status=400, code="VOD.10069",
+                  message="The number of refreshes today exceeds the quota.")
+    _, url = bot.command(f"{AVATAR} at 0:14")
+    _, _, refused = bot.posts(url, 3)
+    assert refused.body["response_type"] == "in_channel"
+    assert ("the video service could not refresh its copies (The number of refreshes today "
+            "exceeds the quota.). The cover itself is changed.") in refused.all_text()
 
 
 @pytest.mark.parametrize(("times", "says"), [

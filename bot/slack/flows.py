@@ -11,7 +11,8 @@ Each flow answers through the interaction's `response_url` and keeps within its 
   short confirmation (4). A failure replaces it with the reason and a Try again button (2).
 - a capture (`<asset id> at 1:23`): the acknowledgement says "Capturing…" (free), the new
   snapshots or the reason there are none follow (1 to 3, as a picker), then, when VOD's
-  task made one of them the cover, the outcome in the channel (4, 5 with the resend). From
+  task made one of them the cover, the outcome in the channel (4, 5 with the resend) and
+  the CDN follow-up (see below). From
   the "Capture at…" modal the picker's `response_url` is used: "Capturing…" (1), the
   result (2 to 4), the channel's outcome (5), on top of the picker's own posts: a picker
   whose sheet Slack refused leaves room for fewer.
@@ -345,9 +346,12 @@ async def capture(
             assert_never(outcome)
     if isinstance(outcome, Captured) and outcome.changed is not None:
         # VOD's task made a new frame the cover: the channel hears of it as of any change,
-        # with Undo (the capturer keeps *Put it back* in the picker above).
-        await _tell(reply, actor, outcome.changed, asset_id=asset_id,
-                    url=outcome.changed.snapshot_url, from_picker=False, sign=runtime.sign)
+        # with Undo (the capturer keeps *Put it back* in the picker above), and the CDN
+        # copies are refreshed as after any change.
+        await to_the_end(_tell(reply, actor, outcome.changed, asset_id=asset_id,
+                               url=outcome.changed.snapshot_url, from_picker=False,
+                               sign=runtime.sign))
+        await _refresh_cdn(runtime, reply, outcome.changed)
 
 
 def _note(outcome: Outcome) -> None:
