@@ -200,6 +200,11 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
         out.append((f"changed undoable {images}", blocks.changed_in_channel(
             user_id="U123", asset_id=ASSET_ID, asset_title="T" * 500,
             snapshot_url=snap_url(2), request_id="req-9", images=images, change_id=2**31)))
+        out.append((f"changed by a capture, undone {images}", blocks.changed_in_channel(
+            user_id="U123", asset_id="a" * 64, asset_title="T" * 500,
+            snapshot_url=longest_url("a" * 64), request_id="r" * 200, images=images,
+            change_id=2**31, frame=FramePosition(3600 * 99, 999, 999),
+            previous_cover_url=longest_url("b" * 64), by_capture=True, undone_by="U456")))
         out.append((f"undone {images}", blocks.changed_in_channel(
             user_id="U123", asset_id=ASSET_ID, asset_title="X", snapshot_url=snap_url(2),
             request_id=None, images=images, change_id=7, undone_by="U456")))
@@ -309,6 +314,34 @@ def test_an_undo_says_whose_change_and_which_frame_is_back() -> None:
         ":leftwards_arrow_with_hook: <@U2> undid <@U123>'s change of the cover of *Launch "
         "keynote*: it is back to the frame at *0:05* (frame 2 of 12).\nBefore, the cover was "
         "the picture on the right.")
+
+
+def test_a_cover_a_capture_made_is_told_as_the_capture_s_doing_with_undo() -> None:
+    """The snapshot task VOD ran for <@U1> made the cover, not U1's pick: the headline says
+    so in editors' words; Undo and the support line stay."""
+    msg = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="Launch keynote", snapshot_url=snap_url(9),
+        request_id="req-7", change_id=7, frame=FramePosition(45, 5, 12),
+        previous_cover_url=snap_url(2), by_capture=True)
+
+    headline, new_cover, *_, undo, support = msg["blocks"]
+    assert headline["text"]["text"] == (
+        ":frame_with_picture: The new frames <@U1> asked for made the frame at *0:45* the "
+        "cover of *Launch keynote* (the video service does this with the first new frame)."
+        "\nBefore, the cover was the picture on the right.")
+    assert msg["text"].startswith(
+        "The new frames <@U1> asked for made one of them the cover of Launch keynote.")
+    assert "set the cover" not in json.dumps(msg)
+    assert new_cover["image_url"] == snap_url(9)
+    find_button(msg["blocks"], text="Undo")
+    assert undo["type"] == "actions"
+    assert support == blocks.support_line(asset_id=ASSET_ID, change_id=7, request_id="req-7")
+    unplaced = blocks.changed_in_channel(
+        user_id="U1", asset_id=ASSET_ID, asset_title="", snapshot_url=snap_url(9),
+        request_id=None, by_capture=True)
+    assert texts(unplaced)[0] == (
+        f":frame_with_picture: The new frames <@U1> asked for made one of them the cover of "
+        f"*{ASSET_ID}* (the video service does this with the first new frame).")
 
 
 def test_without_pictures_the_outcome_links_both_covers() -> None:

@@ -103,7 +103,14 @@ def test_a_cover_the_snapshot_task_set_is_a_change_the_channel_hears_of_and_can_
     assert made == snapshot_url(AVATAR, "dots", 2) and fake_vod.cover_changes == []
     find_button(picker.blocks, text="Put it back")
     assert told.body["response_type"] == "in_channel"
-    assert f"<@{USER_ID}> set the cover of" in told.text and made in told.all_text()
+    assert told.text.startswith(f"The new frames <@{USER_ID}> asked for made one of them the "
+                                "cover of Avatar behind the scenes.")
+    assert (f":frame_with_picture: The new frames <@{USER_ID}> asked for made the frame at "
+            "*0:09* the cover of *Avatar behind the scenes* (the video service does this with "
+            "the first new frame).") in told.all_text()
+    assert made in told.all_text() and "set the cover" not in told.all_text()
+    find_button(told.blocks, text="Undo")
+    assert f"For support: asset {AVATAR} · change " in told.all_text()
     assert blockkit.problems({"text": told.text, "blocks": told.blocks}) == []
 
     _, history_url = bot.command(f"history {AVATAR}")
@@ -115,6 +122,7 @@ def test_a_cover_the_snapshot_task_set_is_a_change_the_channel_hears_of_and_can_
     _, undo_url = bot.click(told, text="Undo")
     undone, undo_told = bot.posts(undo_url, 2)
     assert "Undone by" in undone.all_text() and undo_told.body["response_type"] == "in_channel"
+    assert "The new frames" in undone.all_text()  # still said as the capture's doing
     assert [c.thumbnail_url for c in fake_vod.cover_changes] == [before]
     assert fake_vod.assets[AVATAR].cover_url == before
 

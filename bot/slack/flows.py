@@ -181,8 +181,9 @@ async def change_cover(
 
 
 async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id: str, url: str,
-                from_picker: bool, sign: Sign) -> None:
-    """The outcome to the channel (a change, with Undo) or to the user (anything else)."""
+                from_picker: bool, sign: Sign, by_capture: bool = False) -> None:
+    """The outcome to the channel (a change, with Undo) or to the user (anything else);
+    `by_capture`: the change is the cover VOD's snapshot task made for `actor`."""
     if isinstance(outcome, Changed):
         await reply.send_with_fallback(
             lambda images: blocks.changed_in_channel(
@@ -190,7 +191,7 @@ async def _tell(reply: ResponseUrl, actor: Actor, outcome: Outcome, *, asset_id:
                 asset_title=outcome.asset_title, snapshot_url=outcome.snapshot_url,
                 request_id=outcome.request_id, images=images, change_id=outcome.change_id,
                 frame=outcome.frame, previous_cover_url=outcome.previous_cover_url,
-                sign=sign),
+                sign=sign, by_capture=by_capture),
             in_channel=True,
         )
         if from_picker:
@@ -257,7 +258,8 @@ async def _tell_undone(runtime: Runtime, reply: ResponseUrl, actor: Actor,
         asset_title=undone.asset_title or "", snapshot_url=undone.snapshot_url,
         request_id=undone.request_id, images=images, change_id=undone.id,
         undone_by=actor.user_id, frame=undone_frame,
-        previous_cover_url=undone.previous_cover_url, sign=runtime.sign),
+        previous_cover_url=undone.previous_cover_url, sign=runtime.sign,
+        by_capture=undone.source is Source.CAPTURE),
         in_channel=True, replace=True)
     await reply.send_with_fallback(lambda images: blocks.changed_in_channel(
         user_id=actor.user_id, asset_id=changed.asset_id, asset_title=changed.asset_title,
@@ -350,7 +352,7 @@ async def capture(
         # copies are refreshed as after any change.
         await to_the_end(_tell(reply, actor, outcome.changed, asset_id=asset_id,
                                url=outcome.changed.snapshot_url, from_picker=False,
-                               sign=runtime.sign))
+                               sign=runtime.sign, by_capture=True))
         await _refresh_cdn(runtime, reply, outcome.changed)
 
 

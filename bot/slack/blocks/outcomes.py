@@ -43,7 +43,7 @@ def changed_in_channel(
     request_id: str | None, images: bool = True, change_id: int | None = None,
     undoes: ChangeRecord | None = None, undone_by: str | None = None,
     frame: FramePosition | None = None,
-    previous_cover_url: str | None = None, sign: Sign = str,
+    previous_cover_url: str | None = None, sign: Sign = str, by_capture: bool = False,
 ) -> Message:
     """The channel's news, in editors' words: who set the cover of which video to which
     frame, the new cover as a picture and the previous one small beside the headline (so
@@ -51,7 +51,9 @@ def changed_in_channel(
     and links are shown through `sign` (the process's `UrlSigner` under hotlink protection).
 
     `change_id` adds an Undo button for that change; `undoes` says the change put back
-    an earlier cover; `undone_by` marks an outcome someone has since undone (no button).
+    an earlier cover; `undone_by` marks an outcome someone has since undone (no button);
+    `by_capture`: VOD's snapshot task made the cover, not `user_id`'s pick, and the
+    headline says so (`user_id` asked for the frames).
     """
     title = esc(asset_title or asset_id)
     to_frame = f" to the frame at *{frame.time}* (frame {frame.number} of {frame.count})" \
@@ -62,6 +64,12 @@ def changed_in_channel(
         headline = (f":leftwards_arrow_with_hook: <@{user_id}> undid {who(undoes.user_id)}'s "
                     f"change of the cover of *{title}*{back}.")
         text = f"<@{user_id}> undid a cover change of {title}."
+    elif by_capture:
+        made = f"the frame at *{frame.time}*" if frame else "one of them"
+        headline = (f":frame_with_picture: The new frames <@{user_id}> asked for made {made} "
+                    f"the cover of *{title}* (the video service does this with the first new "
+                    "frame).")
+        text = f"The new frames <@{user_id}> asked for made one of them the cover of {title}."
     else:
         headline = f":frame_with_picture: <@{user_id}> set the cover of *{title}*{to_frame}."
         text = f"<@{user_id}> set the cover of {title}."
