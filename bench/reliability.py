@@ -109,6 +109,11 @@ def _writer(line: str) -> str:
     return f"{parts[2]} {parts[3].rstrip(':')}" if len(parts) > 3 else "?"
 
 
+def _per_store(backlog: dict) -> str:
+    stores = len(backlog.get("stores", []))
+    return f"{backlog['rows'] // stores:,}" if stores and "rows" in backlog else "?"
+
+
 def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], summary: str,
            seconds: float, returncode: int, known: list[str]) -> str:
     faults = figures.get("faults", {})
@@ -155,7 +160,7 @@ def render(figures: dict, found: dict[str, dict[str, int]], logs: list[Path], su
          f"{scraped.get('scrapes', '?')} scrapes (slowest {scraped.get('scrape_slowest_s', '?')}"
          f" s); slowest outcome of {scraped.get('clicks', '?')} clicks meanwhile "
          f"{scraped.get('outcome_slowest_s', '?')} s"),
-        (f"follow-up backlog: {backlog.get('rows', '?')} due \"now live\" posts, "
+        (f"follow-up backlog: {_per_store(backlog)} due \"now live\" posts at once, on "
          f"{' and '.join(backlog.get('stores', [])) or '?'} in turn",
          f"{backlog.get('told', '?')} told, {backlog.get('twice', '?')} twice; each backlog "
          f"told within {max(backlog.get('took_s', []), default='?')} s"),
