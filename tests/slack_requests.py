@@ -125,10 +125,11 @@ def click_body(
 
 def view_submission_body(
     view: dict[str, Any], values: dict[str, dict[str, str]], *, user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
+    team_id: str = TEAM_ID, view_id: str = "V0CAPTURE",
 ) -> str:
     """The `payload=` form Slack posts when a modal opened with `view` is submitted;
-    `values` maps block_id → action_id → the text typed into that plain_text_input."""
+    `values` maps block_id → action_id → the text typed into that plain_text_input;
+    `view_id` tells one opened modal from another."""
     payload = {
         "type": "view_submission",
         "team": {"id": team_id, "domain": "videoteam"},
@@ -138,7 +139,7 @@ def view_submission_body(
         "trigger_id": f"{next(_triggers)}.1234.abcdef",
         "view": {
             **view,
-            "id": "V0CAPTURE",
+            "id": view_id,
             "team_id": team_id,
             "state": {"values": {
                 block: {action: {"type": "plain_text_input", "value": text}

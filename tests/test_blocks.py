@@ -223,7 +223,9 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
     out.append(("changed since", blocks.changed_since(replace(
         record(Status.SUCCEEDED, n=9), asset_id="a" * 64, asset_title="<!channel> " + "T" * 900,
         user_id="cli:<!channel>" * 50))))
-    for status in CaptureStatus:
+    out += [("capture asked", blocks.capture_asked("a" * 64, list(range(3590, 3600)))),
+            ("capturing", blocks.capturing("a" * 64, list(range(3590, 3600))))]
+    for status in set(CaptureStatus) - {CaptureStatus.FAILED}:  # a repeat of another request
         out.append((f"capture repeated {status}", blocks.capture_repeated(
             capture_record(status, asset_id="a" * 64, seconds=tuple(range(3590, 3600))),
             asker_id="U2", now=NOW)))
@@ -701,7 +703,6 @@ def test_titles_and_words_in_fallback_texts_are_escaped() -> None:
     (CaptureStatus.PENDING, "VOD is making them now, so I did not ask again"),
     (CaptureStatus.SUCCEEDED, "VOD made them, so I did not ask again"),
     (CaptureStatus.TIMED_OUT, "VOD had not finished them when I stopped waiting"),
-    (CaptureStatus.FAILED, f"To try again, ask once more: `/setcover {ASSET_ID} at 0:05 1:23`"),
 ])
 def test_a_capture_asked_for_again_says_by_whom_when_and_where_its_frames_are(
     status: CaptureStatus, says: str
@@ -715,6 +716,17 @@ def test_a_capture_asked_for_again_says_by_whom_when_and_where_its_frames_are(
     just_now = blocks.capture_repeated(capture_record(status, requested_at=NOW), asker_id="U1",
                                        now=NOW)
     assert "1:23 just now" in " ".join(texts(just_now))
+
+
+def test_a_capture_command_is_acknowledged_without_promising_a_snapshot_task() -> None:
+    """Said before the bot knows whether VOD will be asked (the same capture under way, the
+    hourly limit): it promises an answer, not a task; "Capturing…" comes once VOD took it."""
+    asked = blocks.capture_asked(ASSET_ID, [5, 83])
+    assert texts(asked) == [f":camera_with_flash: New frames of `{ASSET_ID}` at 0:05, 1:23: "
+                            "one moment. The frames, or why there are none, follow here."]
+    assert "Capturing" not in json.dumps(asked)
+    assert texts(blocks.capturing(ASSET_ID, [5]))[0].startswith(
+        f":camera_with_flash: Capturing `{ASSET_ID}` at 0:05… VOD makes the snapshots")
 
 
 def test_the_hourly_limit_says_when_the_next_capture_is_possible() -> None:

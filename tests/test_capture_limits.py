@@ -15,16 +15,24 @@ from pathlib import Path
 from bot.slack import blocks
 from bot.store import AuditStore, CaptureRecord, CaptureStatus
 from bot.store.tables import captures
+from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
 from tests.processes import ServedBot, StartBot
 from tests.prove import BOT_LOG_LEVEL, report
-from tests.slack_requests import USER_ID, signature_headers, view_submission_body
+from tests.slack_requests import (
+    USER_ID,
+    command_body,
+    signature_headers,
+    view_submission_body,
+)
 
 KEYNOTE = "6e76f92034ceae2fcdcef9413221511f"
 AVATAR = "41cff636d5b12a51e7eb2838bbf45201"
 COLLEAGUE = "U0COLLEAGUE"
 FAST = {"VOD_CAPTURE_POLL_S": "0.05", "VOD_CAPTURE_TIMEOUT_S": "5"}
 SERVED_SETTINGS = FAST | {"SETCOVER_ALLOWED_USERS": f"{USER_ID},{COLLEAGUE}"}
+#: What the bot logs for the same Slack request again, instead of answering it again.
+ANSWERED = "the same Slack request again, already answered"
 
 
 def test_twenty_same_commands_start_one_snapshot_task(bot: ServedBot, fake_vod: FakeVod) -> None:
@@ -54,19 +62,47 @@ def test_other_times_of_the_same_video_are_a_capture_of_their_own(
     assert [t.body["thumbnail"]["dots"] for t in fake_vod.captures] == [[11], [12]]
 
 
-def test_one_capture_form_submitted_ten_times_starts_one_task(
-    bot: ServedBot, fake_vod: FakeVod
+def test_one_capture_form_submitted_ten_times_starts_one_task_and_answers_once(
+    bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
 ) -> None:
+    """Slack takes at most 5 posts on one response_url. The same form (one view id)
+    submitted 10 times: one task, one answer ("Capturing…", the frames, the channel's news
+    of the cover); another form with the same times: one short "already asked" more."""
     view, click_url = bot.open_capture_form(KEYNOTE)
     typed = {blocks.CAPTURE_INPUT_BLOCK: {blocks.CAPTURE_INPUT_ACTION: "0:33"}}
     body = view_submission_body(view, typed)
+    answered = bot.output().count(ANSWERED)
     for _ in range(10):
         assert bot.post(body, signature_headers(body)).status_code == 200
-    # "Capturing…" ten times, then each one's answer, and the channel's news of the cover
-    posts = bot.posts(click_url, 21)
+    bot.logged(ANSWERED, answered + 9)  # and posted nothing
+    capturing, frames, told = bot.posts(click_url, 3)[:3]
+    assert "Capturing" in capturing.text and "1 new frame of" in frames.text
+    assert told.body["response_type"] == "in_channel" and "asked for made" in told.text
+
+    other = view_submission_body(view, typed, view_id="V0CAPTURE2")
+    assert bot.post(other, signature_headers(other)).status_code == 200
+    bot.posts(click_url, 4)
+    posts = fake_slack.posts_to(click_url)  # and maybe the CDN follow-up, later
+    assert len(posts) <= 5, [p.text for p in posts]
     assert len(fake_vod.requests_to("/asset/process")) == 1
-    assert sum("1 new frame of" in p.text for p in posts) == 1
-    assert sum("did not ask again" in p.all_text() for p in posts) == 9
+    assert [sum(says in p.all_text() for p in posts) for says in (
+        "Capturing", "1 new frame of", "asked for made", "did not ask again")] == [1, 1, 1, 1]
+
+
+def test_a_command_slack_sends_again_is_answered_once(
+    bot: ServedBot, fake_vod: FakeVod, fake_slack: FakeSlack
+) -> None:
+    """The same command request (one trigger id) three times: its one answer, no repeat."""
+    url = fake_slack.new_response_url()
+    body = command_body(f"{KEYNOTE} at 0:34", response_url=url)
+    answered = bot.output().count(ANSWERED)
+    for _ in range(3):
+        assert bot.post(body).status_code == 200
+    bot.logged(ANSWERED, answered + 2)
+    frames, told = bot.posts(url, 2)[:2]
+    assert "1 new frame of" in frames.text and "asked for made" in told.text
+    assert not any("did not ask again" in p.all_text() for p in fake_slack.posts_to(url))
+    assert len(fake_vod.requests_to("/asset/process")) == 1
 
 
 def test_the_hourly_limit_holds_across_processes_and_says_when_the_next_is_possible(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
@@ -41,6 +41,9 @@ from bot.vod.models import Asset, ThumbnailStatus
 
 log = logging.getLogger(__name__)
 
+#: Called once VOD has accepted a capture's snapshot task (to say it is under way).
+Started = Callable[[], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class CaptureWait:
@@ -67,7 +70,7 @@ class Captures:
 
     async def capture(
         self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
-        key: str | None = None, limited: bool = True,
+        key: str | None = None, limited: bool = True, started: Started | None = None,
     ) -> CaptureOutcome:
         """Ask VOD for snapshots at `seconds` and follow the task until it ends.
 
@@ -76,7 +79,8 @@ class Captures:
         hourly limit (`limited`: a Slack user, not the operator's command line) is
         `CaptureLimited`, neither calling VOD. Times past the video's end are refused
         before the task is started. VOD's request errors become `Failed`;
-        THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason.
+        THUMBNAIL_FAILED becomes `CaptureFailed` with VOD's reason. `started` is awaited
+        once VOD has accepted the task, and only then: a repeat or a refusal starts nothing.
         """
         rules = self.rules if limited else replace(self.rules, per_hour=None)
         if rules.per_hour == 0:
@@ -110,6 +114,8 @@ class Captures:
             request_id = await self.vod.capture(asset_id, seconds)
             log.info("capture %s of %s at %s by %s (%s) started [%s]", capture_id, asset_id,
                      list(seconds), actor.user_id, source, request_label(request_id))
+            if started is not None:
+                await started()
             outcome = await self._follow(before)
         except VodError as exc:
             log.warning("capture %s of %s by %s failed: %s", capture_id, asset_id,

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from bot import metrics, observe
 from bot.covers import outcomes
-from bot.covers.capture import Captures, CaptureWait
+from bot.covers.capture import Captures, CaptureWait, Started
 from bot.covers.cdn import CdnRefresher, RefreshWait
 from bot.covers.outcomes import Actor, CdnRefresh, CoverRequest
 from bot.covers.recording import LATE_WRITE_FLUSH_S, OutcomeRecorder, to_the_end
@@ -259,20 +259,20 @@ class CoverService:
 
     async def capture(
         self, actor: Actor, asset_id: str, seconds: Sequence[int], *, source: Source,
-        apply_policy: bool = True, key: str | None = None,
+        apply_policy: bool = True, key: str | None = None, started: Started | None = None,
     ) -> outcomes.CaptureOutcome:
         """Ask VOD for snapshots at `seconds` and follow the task until it ends.
 
         Snapshots cost money, so Slack users are authorized as for a change, and held to
         the hourly limit; the same capture (request `key`, or asset and times) is asked of
-        VOD once (`Captures.capture`).
+        VOD once (`Captures.capture`, which awaits `started` once VOD took the task).
         """
         if apply_policy:  # off only by the caller's choice, as for `change`
             decision = await self.authorize(actor, asset_id=asset_id, source=source)
             if not decision.allowed:
                 return outcomes.Denied(decision.reason)
         return await self.captures.capture(actor, asset_id, seconds, source=source, key=key,
-                                           limited=apply_policy)
+                                           limited=apply_policy, started=started)
 
     def _listed_url(self, asset: Asset, ref: SnapshotRef) -> str:
         """VOD's own text of the snapshot `ref` names, which is what is sent back to VOD.

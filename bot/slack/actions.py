@@ -139,13 +139,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         actor = Actor(team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
                       channel_id=str(meta.get("c") or ""), user_id=str(user.get("id") or ""))
         asset_id = str(meta.get("a") or "")
-
-        async def work() -> None:
-            await reply.send(blocks.capturing(asset_id, seconds))
-            await flows.capture(runtime, actor, reply, asset_id, seconds, source=Source.BUTTON,
-                                key=f"slack-view:{view.get('id') or uuid.uuid4()}")
-
-        runtime.spawn(work(), reply, replace=False)
+        # One view, one capture: a submission of it again is not answered twice.
+        runtime.spawn(flows.capture(runtime, actor, reply, asset_id, seconds,
+                                    source=Source.BUTTON, announce=True,
+                                    key=f"slack-view:{view.get('id') or uuid.uuid4()}"),
+                      reply, replace=False)
 
     async def other_click(ack: AsyncAck, body: dict[str, Any]) -> None:
         """A button this version did not make (an old message's, say): say so, do nothing."""

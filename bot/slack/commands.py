@@ -160,7 +160,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if isinstance(command, SetFromUrl):
             await ack(text=f":hourglass_flowing_sand: Setting the cover of `{command.asset_id}`…")
         elif isinstance(command, Capture):
-            await ack(**blocks.capturing(command.asset_id, command.seconds))
+            await ack(**blocks.capture_asked(command.asset_id, command.seconds))
         else:
             await ack()
         actor = flows.command_actor(body)

@@ -9,13 +9,15 @@ Each flow answers through the interaction's `response_url` and keeps within its 
 - a click on a frame's button or "Try again": "Setting cover…" replaces the picker (1), the
   outcome goes to the channel (2, 3 with the links-only resend), and the picker becomes a
   short confirmation (4). A failure replaces it with the reason and a Try again button (2).
-- a capture (`<asset id> at 1:23`): the acknowledgement says "Capturing…" (free), the new
-  snapshots or the reason there are none follow (1 to 3, as a picker), then, when VOD's
-  task made one of them the cover, the outcome in the channel (4, 5 with the resend) and
-  the CDN follow-up (see below). From
-  the "Capture at…" modal the picker's `response_url` is used: "Capturing…" (1), the
-  result (2 to 4), the channel's outcome (5), on top of the picker's own posts: a picker
-  whose sheet Slack refused leaves room for fewer.
+- a capture (`<asset id> at 1:23`): the acknowledgement says "one moment" (free: it is
+  said before the bot knows whether VOD will be asked), the new snapshots or the reason
+  there are none follow (1, 3 with both fallbacks, as a picker), then, when VOD's task
+  made one of them the cover, the outcome in the channel (2, +1 with the resend) and the
+  CDN follow-up (3). From the "Capture at…" modal, whose submission has no `response_url`
+  of its own, the click's is used, and "Capturing…" is posted once VOD took the task: 4
+  in all when Slack shows the pictures. The same Slack request again (a retry, one form
+  submitted twice) posts nothing; the same capture asked by another request, one short
+  "already asked" (1).
 - a click on "Undo" (in the channel): the outcome it is on is replaced by the same
   message marked "Undone by …" (1, 2 with the resend), the channel is told who undid it
   (2 to 4); a refusal goes to the clicker only (1).
@@ -306,12 +308,23 @@ async def _refused(
 
 async def capture(
     runtime: Runtime, actor: Actor, reply: ResponseUrl, asset_id: str, seconds: list[int], *,
-    source: Source, key: str,
+    source: Source, key: str, announce: bool = False,
 ) -> None:
     """Start a snapshot task (once per `key`, and per asset and times), follow it, then
     show the new snapshots to pick from, and tell the channel if the task changed the
-    cover."""
-    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source, key=key)
+    cover.
+
+    `announce`: say "Capturing…" once VOD has taken the task (the modal's path: a
+    command's acknowledgement says what happens, free). The same Slack request again
+    (`key`: a retry, a form submitted twice) posts nothing: its first answer is the answer,
+    and `reply` has 5 posts in all.
+    """
+
+    async def started() -> None:
+        await reply.send(blocks.capturing(asset_id, seconds))
+
+    outcome = await runtime.covers.capture(actor, asset_id, seconds, source=source, key=key,
+                                           started=started if announce else None)
     match outcome:
         case Captured() if not outcome.new:
             await reply.send(blocks.nothing_captured(outcome.asset))
@@ -333,6 +346,9 @@ async def capture(
         case CaptureTimedOut():
             await reply.send(blocks.capture_timed_out(asset_id, waited_s=outcome.waited_s,
                                                       status=outcome.status))
+        case CaptureRepeated() if outcome.existing.idempotency_key == key:
+            log.info("capture %s: the same Slack request again, already answered",
+                     outcome.existing.id)
         case CaptureRepeated():
             await reply.send(blocks.capture_repeated(outcome.existing, asker_id=actor.user_id,
                                                      now=datetime.now(UTC)))

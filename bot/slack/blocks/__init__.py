@@ -13,6 +13,7 @@ re-exported here (`blocks.picker(...)`).
 from bot.slack.blocks.capture import CAPTURE_CALLBACK as CAPTURE_CALLBACK
 from bot.slack.blocks.capture import CAPTURE_INPUT_ACTION as CAPTURE_INPUT_ACTION
 from bot.slack.blocks.capture import CAPTURE_INPUT_BLOCK as CAPTURE_INPUT_BLOCK
+from bot.slack.blocks.capture import capture_asked as capture_asked
 from bot.slack.blocks.capture import capture_failed as capture_failed
 from bot.slack.blocks.capture import capture_modal as capture_modal
 from bot.slack.blocks.capture import capture_repeated as capture_repeated

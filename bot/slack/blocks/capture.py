@@ -53,8 +53,20 @@ def capture_modal(asset_id: str, *, private_metadata: str) -> dict[str, Any]:
     }
 
 
+def capture_asked(asset_id: str, seconds: Sequence[int]) -> Message:
+    """A capture command's acknowledgement: said before the bot knows whether VOD will be
+    asked (the same capture may be under way, the hourly limit reached), so it promises
+    only an answer."""
+    times = _times(seconds)
+    return message(f"New frames of {asset_id} at {times}: one moment…", [section(
+        f":camera_with_flash: New frames of `{esc(asset_id)}` at {times}: one moment. The "
+        "frames, or why there are none, follow here."
+    )])
+
+
 def capturing(asset_id: str, seconds: Sequence[int]) -> Message:
-    times = ", ".join(format_time(s) for s in seconds)
+    """VOD has taken the snapshot task (posted only then)."""
+    times = _times(seconds)
     return message(f"Capturing {asset_id} at {times}…", [section(
         f":camera_with_flash: Capturing `{esc(asset_id)}` at {times}… VOD makes the "
         "snapshots in the background; they appear here when they are ready."
@@ -142,20 +154,16 @@ _ASKED_AGAIN = {
 
 
 def capture_repeated(existing: CaptureRecord, *, asker_id: str, now: datetime) -> Message:
-    """The same capture was asked for already (`existing`), so VOD was not asked again:
-    by whom, when, and where its frames are or will be."""
+    """The same capture was asked for already (`existing`: pending, or made or timed out
+    minutes ago) by another Slack request, so VOD was not asked again: by whom, when, and
+    where its frames are or will be. (The same request again is not answered at all.)"""
     asset = esc(existing.asset_id)
-    times = ", ".join(format_time(s) for s in existing.seconds)
+    times = _times(existing.seconds)
     whose = "You" if existing.user_id == asker_id else who(existing.user_id)
     asked = f"{whose} asked for frames of `{asset}` at {times} {_ago(existing.requested_at, now)}"
-    if existing.status is CaptureStatus.FAILED:  # only the same request: its key
-        text = (f":repeat: This request was already made: {asked}, and VOD could not make "
-                f"them. To try again, ask once more: `{COMMAND} {asset} at "
-                f"{' '.join(format_time(s) for s in existing.seconds)}`.")
-    else:
-        icon, state, then = _ASKED_AGAIN[existing.status]
-        text = (f"{icon} {asked}{state}, so I did not ask again (snapshots cost money). "
-                + then.format(look=f"`{COMMAND} {asset}`"))
+    icon, state, then = _ASKED_AGAIN[existing.status]
+    text = (f"{icon} {asked}{state}, so I did not ask again (snapshots cost money). "
+            + then.format(look=f"`{COMMAND} {asset}`"))
     return message(f"Frames of {existing.asset_id} at {times} were already asked for",
                    [section(text)])
 
@@ -175,6 +183,10 @@ def captures_limited(per_hour: int, next_at: datetime | None, *, now: datetime) 
         f":hourglass: {text} Snapshots cost money, so each person may ask for {captures} "
         "an hour."
     )])
+
+
+def _times(seconds: Sequence[int]) -> str:
+    return ", ".join(format_time(s) for s in seconds)
 
 
 def _ago(when: datetime, now: datetime) -> str:
