@@ -39,6 +39,7 @@ from bot.covers import (
     Captured,
     CaptureFailed,
     CaptureLimited,
+    CaptureOutcome,
     CaptureRepeated,
     CaptureTimedOut,
     Changed,
@@ -307,9 +308,19 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
         async with open_services(settings, slack_client=None) as services:
             outcome = await services.covers.capture(actor, args.asset_id, seconds,
                                                     source=Source.CLI, apply_policy=False)
+            status = _report_capture(outcome, args.asset_id)
+            if isinstance(outcome, Captured) and outcome.changed is not None:
+                # VOD's task changed the cover: its CDN copies are refreshed as after any
+                # change, once that is printed.
+                await _refresh_cdn(services.covers, outcome.changed)
     except StoreUnavailable as exc:
         print(f"error: the audit store cannot be used: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    return status
+
+
+def _report_capture(outcome: CaptureOutcome, asset_id: str) -> int:
+    """Print how a capture ended; the exit status."""
     match outcome:
         case Captured():
             for snapshot in outcome.new:
@@ -328,12 +339,12 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> int:
         case CaptureTimedOut():
             print(f"error: VOD had not finished after {int(outcome.waited_s)} s "
                   f"(status {outcome.status or 'unknown'}); run `setcover-bot snapshots "
-                  f"{args.asset_id}` later.", file=sys.stderr)
+                  f"{asset_id}` later.", file=sys.stderr)
         case CaptureRepeated():
             existing = outcome.existing
             print(f"error: the same capture was asked for already (capture {existing.id} by "
                   f"{existing.user_id}, {existing.status}), so VOD was not asked again; its "
-                  f"snapshots: `setcover-bot snapshots {args.asset_id}`.", file=sys.stderr)
+                  f"snapshots: `setcover-bot snapshots {asset_id}`.", file=sys.stderr)
         case CaptureLimited():  # Slack users only: the command line is not counted
             print(f"error: captures are limited to {outcome.per_hour} an hour",
                   file=sys.stderr)

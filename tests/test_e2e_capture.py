@@ -244,6 +244,9 @@ def test_cli_capture_prints_the_new_snapshots(
     assert done.stdout.split() == ["0:05", snapshot_url(KEYNOTE, "dots", 2),
                                    "1:23", snapshot_url(KEYNOTE, "dots", 3)]
     assert "change 1: `setcover-bot undo 1` puts it back" in done.stderr
+    # VOD's task changed the cover: its CDN copies are refreshed as after any change.
+    (refresh,) = [r for r in fake_vod.requests_to("/asset/refresh") if r.method == "POST"]
+    assert refresh.json == {"asset_id_list": [KEYNOTE]}
     bad = run_cli("capture", KEYNOTE, "-1", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "negative" in bad.stderr
     assert len(fake_vod.captures) == 1
