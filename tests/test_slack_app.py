@@ -494,7 +494,8 @@ async def test_a_click_carrying_anything_but_a_listed_snapshot_never_puts(
     assert_valid(refusal)
 
 
-@pytest.mark.parametrize(("url", "says"), [(url, says) for _, url, says in NOT_LISTED[:2]])
+@pytest.mark.parametrize(("url", "says"), [(url, says) for _, url, says in NOT_LISTED[:2]],
+                         ids=[name for name, _, _ in NOT_LISTED[:2]])
 async def test_a_command_naming_a_url_vod_does_not_list_never_puts(
     bot: Bot, fake_vod: FakeVod, url: str, says: str
 ) -> None:
