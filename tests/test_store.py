@@ -29,6 +29,7 @@ from bot.store import (
     CaptureLimitReached,
     CaptureRules,
     CaptureStatus,
+    ChangedSince,
     DuplicateChange,
     FollowUpState,
     SameCapture,
@@ -707,3 +708,23 @@ async def test_a_cover_a_capture_set_is_recorded_once_as_the_latest_change(
         SNAPSHOT.format(asset="a1", n=9), "Keynote", "req-7")
     assert latest.finished_at == latest.requested_at
     assert [r.id for r in await audit_store.history("a1")] == [change, earlier]
+
+
+async def test_an_undo_begins_only_while_its_change_is_still_the_latest(
+    audit_store: AuditStore,
+) -> None:
+    """The undo's check and its start are one transaction: a change that succeeded after
+    the undo looked (B, then C; Undo on B) makes the undo refuse, not throw C away."""
+    changes = []
+    for n in (1, 2):
+        change = await audit_store.begin(attempt(f"k{n}", n=n, user_id=f"U{n}"))
+        await audit_store.finish(change, status=Status.SUCCEEDED)
+        changes.append(change)
+    first, second = changes
+    with pytest.raises(ChangedSince) as since:
+        await audit_store.begin(attempt(f"undo:{first}", n=0, source=Source.UNDO,
+                                        undoes=first))
+    assert (since.value.latest.id, since.value.latest.user_id) == (second, "U2")
+    assert [r.id for r in await audit_store.history("a1")] == [second, first]  # nothing begun
+    assert await audit_store.begin(attempt(f"undo:{second}", n=1, source=Source.UNDO,
+                                           undoes=second))

@@ -23,6 +23,7 @@ from bot.store import (
     Attempt,
     AuditStore,
     CaptureRules,
+    ChangedSince,
     ChangeRecord,
     DuplicateChange,
     Source,
@@ -211,10 +212,13 @@ class CoverService:
         target = await self._undo_target(record, latest=latest, previous=previous)
         if not isinstance(target, str):
             return target
-        outcome = await self.change(CoverRequest(
-            actor=actor, snapshot_url=target, source=Source.UNDO,
-            idempotency_key=f"undo:{change_id}", undoes=change_id,
-        ), apply_policy=apply_policy)
+        try:
+            outcome = await self.change(CoverRequest(
+                actor=actor, snapshot_url=target, source=Source.UNDO,
+                idempotency_key=f"undo:{change_id}", undoes=change_id,
+            ), apply_policy=apply_policy)
+        except ChangedSince as exc:  # a change succeeded since `latest` was read
+            return _changed_since(record, exc.latest)
         if isinstance(outcome, outcomes.Changed):
             return outcomes.Undone(outcome, record)
         return outcome
@@ -226,12 +230,7 @@ class CoverService:
         """The cover an undo of `record` puts back, or why there is none. `latest`: the
         asset's latest succeeded change; `previous`: the one before `record`."""
         if latest is not None and latest.id != record.id:
-            if latest.undoes == record.id:
-                return outcomes.Duplicate(latest)
-            return outcomes.NotUndoable(
-                f"The cover was changed again after change {record.id} (change {latest.id}, "
-                f"by {latest.user_id}): undo that one first, or pick a snapshot.",
-                pick_from=record.asset_id, later=latest)
+            return _changed_since(record, latest)
         target = previous.snapshot_url if previous else record.previous_cover_url
         if target is None:
             return outcomes.NotUndoable(
@@ -332,6 +331,18 @@ class CoverService:
             await self.store.record_refused(attempt, status, reason)
         except StoreUnavailable:
             log.warning("could not record a %s attempt by %s", status, attempt.user_id)
+
+
+def _changed_since(
+    record: ChangeRecord, latest: ChangeRecord
+) -> outcomes.NotUndoable | outcomes.Duplicate:
+    """Why change `record` cannot be undone now that `latest` is the video's latest change."""
+    if latest.undoes == record.id:
+        return outcomes.Duplicate(latest)
+    return outcomes.NotUndoable(
+        f"The cover was changed again after change {record.id} (change {latest.id}, "
+        f"by {latest.user_id}): undo that one first, or pick a snapshot.",
+        pick_from=record.asset_id, later=latest)
 
 
 def _attempt(actor: Actor, *, asset_id: str, snapshot_url: str, source: Source) -> Attempt:

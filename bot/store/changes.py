@@ -29,6 +29,7 @@ from bot.store.records import (
     REFUSED_STATUSES,
     AssetBusy,
     Attempt,
+    ChangedSince,
     ChangeRecord,
     DuplicateChange,
     Source,
@@ -92,7 +93,8 @@ class ChangeLog(StoreBase):
         """Record `attempt` as pending and hold its asset; the change id.
 
         Raises `DuplicateChange` (key seen before), `AssetBusy` (another change of the
-        asset is pending) or `StoreUnavailable`.
+        asset is pending), `ChangedSince` (an undo whose change is no longer the asset's
+        latest) or `StoreUnavailable`.
         """
         if not attempt.idempotency_key:
             raise ValueError("begin() needs an idempotency key: it is what makes it once")
@@ -177,23 +179,9 @@ class ChangeLog(StoreBase):
     ) -> ChangeRecord | None:
         """The last succeeded change of `asset_id`, of any source (the one whose cover the
         video should have now); with `before`, the last one recorded before that change."""
-        condition = (
-            (cover_changes.c.asset_id == asset_id)
-            & (cover_changes.c.status == Status.SUCCEEDED.value)
-        )
-        if before is not None:
-            condition &= cover_changes.c.id < before
-
-        async def read(connection: AsyncConnection) -> ChangeRecord | None:
-            result = await connection.execute(
-                sa.select(cover_changes).where(condition)
-                .order_by(cover_changes.c.requested_at.desc(), cover_changes.c.id.desc())
-                .limit(1)
-            )
-            row = result.mappings().first()
-            return None if row is None else _record(row)
-
-        return await self._transaction(read, doing="read the history from")
+        return await self._transaction(
+            lambda connection: _last_success(connection, asset_id, before=before),
+            doing="read the history from")
 
     async def get(self, change_id: int) -> ChangeRecord | None:
         """The change with this id, if any."""
@@ -252,6 +240,12 @@ class ChangeLog(StoreBase):
                 raise DuplicateChange(record)
         if blocking:
             raise AssetBusy(blocking[0])
+        if attempt.undoes is not None:
+            # In the same transaction as the insert: a change that succeeded since the
+            # undo looked is not thrown away (one still pending was `AssetBusy` above).
+            latest = await _last_success(connection, attempt.asset_id)
+            if latest is not None and latest.id != attempt.undoes:
+                raise ChangedSince(latest)
         values = _attempt_values(attempt) | {
             "status": Status.PENDING.value,
             "requested_at": now,
@@ -279,6 +273,23 @@ class ChangeLog(StoreBase):
             )
         )
         return result.rowcount
+
+
+async def _last_success(
+    connection: AsyncConnection, asset_id: str, *, before: int | None = None
+) -> ChangeRecord | None:
+    condition = (
+        (cover_changes.c.asset_id == asset_id)
+        & (cover_changes.c.status == Status.SUCCEEDED.value)
+    )
+    if before is not None:
+        condition &= cover_changes.c.id < before
+    result = await connection.execute(
+        sa.select(cover_changes).where(condition)
+        .order_by(cover_changes.c.requested_at.desc(), cover_changes.c.id.desc()).limit(1)
+    )
+    row = result.mappings().first()
+    return None if row is None else _record(row)
 
 
 async def _one(connection: AsyncConnection, condition: Any) -> ChangeRecord | None:

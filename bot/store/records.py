@@ -3,6 +3,7 @@
     StoreError
      ├── DuplicateChange   the idempotency key was seen before: `.existing` is that row
      ├── AssetBusy         another change of the asset is pending: `.pending` is that row
+     ├── ChangedSince      an undo's change is no longer the asset's latest: `.latest` is
      ├── SameCapture       the same capture is under way or just made: `.existing`
      ├── CaptureLimitReached  the user's captures of the last hour are used up
      └── StoreUnavailable  the store cannot be read or written (file, server, schema)
@@ -212,6 +213,18 @@ class DuplicateChange(StoreError):
         super().__init__(
             f"change {existing.id} already has idempotency key {existing.idempotency_key!r} "
             f"({existing.status})"
+        )
+
+
+class ChangedSince(StoreError):
+    """An undo was about to begin, but the change it undoes is no longer the asset's
+    latest succeeded change: `.latest` is (putting the cover back would throw it away)."""
+
+    def __init__(self, latest: ChangeRecord) -> None:
+        self.latest = latest
+        super().__init__(
+            f"asset {latest.asset_id} was changed again since: change {latest.id} by "
+            f"{latest.user_id} is its latest"
         )
 
 
