@@ -185,6 +185,7 @@ def every_message() -> list[tuple[str, dict[str, Any]]]:
                                                snapshot_url=longest_url("a" * 64))),
         ("interrupted", blocks.interrupted(asset_id=ASSET_ID, snapshot_url=snap_url(1))),
         ("restarting", blocks.restarting()),
+        ("undo interrupted", blocks.undo_interrupted()),
         ("history every status", blocks.history(ASSET_ID, [
             record(status, n=n) for n, status in enumerate(Status)], snapshot_hosts=HOSTS)),
     ]

@@ -114,6 +114,34 @@ def test_sigterm_with_vod_hanging_answers_every_user_and_records_the_change(
     assert " unknown " in line and "INTERRUPTED" in line
 
 
+def test_sigterm_during_an_undo_says_the_undo_may_or_may_not_be_done(
+    start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Not the runtime's "nothing was changed": VOD was sent the undo and may have acted."""
+    bot = start_bot(VOD_TIMEOUT_S="60", VOD_RETRY_BUDGET_S="120", SHUTDOWN_DRAIN_S="1",
+                    SHUTDOWN_FINAL_WORD_S="1")
+    outcome = None
+    for nth in (0, 1):  # two changes: the undo of the second puts the first one's frame back
+        _, click_url = bot.click(_pick(bot), action_prefix="use_cover", nth=nth)
+        outcome = wait_until(lambda u=click_url: next(  # type: ignore[misc]
+            (p for p in fake_slack.posts_to(u) if p.body.get("response_type") == "in_channel"),
+            None))
+    fake_vod.latency["/asset/cover"] = 40.0
+    puts = len(fake_vod.requests_to("/asset/cover"))
+    _, undo_url = bot.click(outcome, text="Undo")
+    wait_until(lambda: len(fake_vod.requests_to("/asset/cover")) > puts)
+
+    bot.process.send_signal(signal.SIGTERM)
+    code = bot.process.wait(timeout=SHUTDOWN_LIMIT_S + 10)
+
+    assert code in (0, -signal.SIGTERM) and "Traceback" not in bot.output()
+    last = fake_slack.posts_to(undo_url)[-1]
+    assert "may or may not be back" in last.all_text()
+    assert "nothing was changed" not in last.all_text()
+    undo_line = _history(bot, tmp_path)[0]
+    assert " unknown " in undo_line and "INTERRUPTED" in undo_line
+
+
 def test_a_change_left_pending_by_a_killed_bot_is_resolved_at_the_next_start(
     start_bot: StartBot, fake_vod: FakeVod, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:

@@ -230,7 +230,13 @@ def _stopping() -> bool:
 async def undo(runtime: Runtime, actor: Actor, reply: ResponseUrl, change_id: int) -> None:
     """Undo a change from its outcome message: that message is marked undone (replaced in
     place) and the channel is told who undid it, with an Undo of its own."""
-    outcome = await runtime.covers.undo(actor, change_id)
+    try:
+        outcome = await runtime.covers.undo(actor, change_id)
+    except asyncio.CancelledError:
+        # Shutdown: the undo is recorded (unknown once VOD may have acted); say so, not
+        # the runtime's "nothing was changed".
+        await reply.send(blocks.undo_interrupted())
+        raise Stopped from None
     if isinstance(outcome, Undone):
         _note(outcome.changed)
         await to_the_end(_tell_undone(runtime, reply, actor, outcome))

@@ -47,6 +47,7 @@ from bot.slack.blocks.outcomes import restarting as restarting
 from bot.slack.blocks.outcomes import setting_cover as setting_cover
 from bot.slack.blocks.outcomes import store_unavailable as store_unavailable
 from bot.slack.blocks.outcomes import support_line as support_line
+from bot.slack.blocks.outcomes import undo_interrupted as undo_interrupted
 from bot.slack.blocks.outcomes import unknown as unknown
 from bot.slack.blocks.picker import PAGE_SIZE as PAGE_SIZE
 from bot.slack.blocks.picker import already_the_cover as already_the_cover

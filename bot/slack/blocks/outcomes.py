@@ -229,6 +229,15 @@ def interrupted(*, asset_id: str, snapshot_url: str | None) -> Message:
         text=f"The bot restarted before VOD confirmed the cover of {asset_id}.")
 
 
+def undo_interrupted() -> Message:
+    """Ephemeral: the bot is stopping and gave up on an undo before VOD confirmed it (the
+    undo is on record as unknown; another click of Undo is answered as already tried)."""
+    return message("The bot restarted before the video service confirmed the undo.", [section(
+        ":warning: The bot restarted before the video service confirmed the undo, so the "
+        "earlier cover may or may not be back. Look at the video's cover before changing it "
+        f"again: `{COMMAND} history &lt;asset id&gt;` shows what was done.")])
+
+
 def _unconfirmed(what: str, *, asset_id: str, snapshot_url: str | None,
                  request_id: str | None, text: str) -> Message:
     retry = " *Try again* is safe: setting the same cover twice changes nothing." \
