@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.slack import blocks
 from bot.store import AuditStore, CaptureRecord, CaptureStatus
 from bot.store.tables import captures
+from tests.fakes.server import wait_until
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.vod_server import FakeVod
 from tests.processes import ServedBot, StartBot
@@ -114,6 +115,8 @@ def test_the_hourly_limit_holds_across_processes_and_says_when_the_next_is_possi
     for bot, times in ((first, "0:01"), (second, "0:02")):
         _, url = bot.command(f"{KEYNOTE} at {times}")
         assert "1 new frame of" in bot.posts(url)[0].text
+    # Each capture made its first frame the cover, a change whose CDN refresh comes last.
+    wait_until(lambda: len(fake_vod.requests_to("/asset/refresh")) == 2)
     fake_vod.reset_requests()
 
     _, url = second.command(f"{KEYNOTE} at 0:03")
