@@ -136,7 +136,8 @@ def test_sigterm_during_an_undo_says_the_undo_may_or_may_not_be_done(
 
     assert code in (0, -signal.SIGTERM) and "Traceback" not in bot.output()
     last = fake_slack.posts_to(undo_url)[-1]
-    assert "may or may not be back" in last.all_text()
+    assert "could not finish the undo" in last.text
+    assert "the earlier cover may be back" in last.all_text()
     assert "nothing was changed" not in last.all_text()
     undo_line = _history(bot, tmp_path)[0]
     assert " unknown " in undo_line and "INTERRUPTED" in undo_line

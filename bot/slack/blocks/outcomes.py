@@ -230,12 +230,12 @@ def interrupted(*, asset_id: str, snapshot_url: str | None) -> Message:
 
 
 def undo_interrupted() -> Message:
-    """Ephemeral: the bot is stopping and gave up on an undo before VOD confirmed it (the
-    undo is on record as unknown; another click of Undo is answered as already tried)."""
-    return message("The bot restarted before the video service confirmed the undo.", [section(
-        ":warning: The bot restarted before the video service confirmed the undo, so the "
-        "earlier cover may or may not be back. Look at the video's cover before changing it "
-        f"again: `{COMMAND} history &lt;asset id&gt;` shows what was done.")])
+    """Ephemeral: the bot is stopping and gave up on an undo it may already have sent to
+    VOD (the undo is then on record as unknown), so "nothing was changed" could be wrong."""
+    return message("The bot is restarting and could not finish the undo.", [section(
+        ":warning: The bot is restarting and could not finish the undo: if the video service "
+        "was already asked, the earlier cover may be back. Look at the video's cover before "
+        f"changing it again: `{COMMAND} history &lt;asset id&gt;` shows what was done.")])
 
 
 def _unconfirmed(what: str, *, asset_id: str, snapshot_url: str | None,
