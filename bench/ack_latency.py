@@ -64,6 +64,9 @@ from tests.slack_requests import click_body, command_body, signature_headers
 SERVERS = ("setcover", "bare")
 KINDS = ("commands", "clicks")
 WARMUP = 50
+#: A round is settled once its posts are in and none has come for this long (longer than
+#: the fake VOD's 1 s, so the CDN refresh each change asks for last is answered).
+QUIET_S = 1.5
 #: How long the fake VOD takes to serve one of a reel's pictures (a CDN's answer).
 PICTURE_LATENCY_S = 0.05
 SETTLE_TIMEOUT_S = 90.0
@@ -220,7 +223,9 @@ async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, c
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
         stats = slack.command("stats")
-        if stats["hook_posts"] >= want:
+        # All of them, and then nothing more for a moment: a flow's last post (the
+        # picker's confirmation) must not land in the next round's count.
+        if stats["hook_posts"] >= want and time.monotonic() - stats["last_post_at"] > QUIET_S:
             break
         if time.monotonic() > deadline:
             raise RuntimeError(f"{server} {kind}: {stats['hook_posts']} of {want} "
