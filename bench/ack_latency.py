@@ -72,6 +72,7 @@ PICTURE_LATENCY_S = 0.05
 SETTLE_TIMEOUT_S = 90.0
 Request = tuple[bytes, dict[str, str]]
 _hooks = itertools.count(1)
+_rounds = itertools.count(1)
 
 
 def start_bare(slack: FakeProcess, workdir: Path) -> Served:
@@ -146,22 +147,24 @@ def profile_report(path: Path, limit: int = 20) -> str:
 
 
 # ---- what Slack sends ---------------------------------------------------------------
-def hook_url(slack: FakeProcess) -> str:
-    return f"{slack.info['url']}/hooks/{next(_hooks)}"
+def hook_url(slack: FakeProcess, tag: str) -> str:
+    """A fresh `response_url`; its hook id starts with the round's `tag`, so a round counts
+    only its own posts (a late one of the round before is not taken for one of its own)."""
+    return f"{slack.info['url']}/hooks/{tag}{next(_hooks)}"
 
 
 def signed(body: str) -> Request:
     return body.encode(), signature_headers(body)
 
 
-def commands(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
+def commands(vod: FakeProcess, slack: FakeProcess, count: int, tag: str) -> list[Request]:
     """`/setcover <asset_id>` for `count` assets in turn."""
     assets = vod.info["asset_ids"]
-    return [signed(command_body(assets[i % len(assets)], response_url=hook_url(slack)))
+    return [signed(command_body(assets[i % len(assets)], response_url=hook_url(slack, tag)))
             for i in range(count)]
 
 
-def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
+def clicks(vod: FakeProcess, slack: FakeProcess, count: int, tag: str) -> list[Request]:
     """A frame's button on a fresh picker of a different asset each (a new change each)."""
     from bot.slack import blocks
     from bot.slack.blocks.picker import picker_page
@@ -180,12 +183,12 @@ def clicks(vod: FakeProcess, slack: FakeProcess, count: int) -> list[Request]:
             for i, url in enumerate(urls[n * per_asset:(n + 1) * per_asset])])
         page = picker_page(asset, snapshot_hosts=hosts)
         shown = blocks.picker(page, nonce=blocks.new_nonce(), sign=str, snapshot_hosts=hosts)
-        requests.append(signed(click_body(shown["blocks"], response_url=hook_url(slack),
+        requests.append(signed(click_body(shown["blocks"], response_url=hook_url(slack, tag),
                                           action_prefix="use_cover", nth=n % per_asset)))
     return requests
 
 
-BUILDERS: dict[str, Callable[[FakeProcess, FakeProcess, int], list[Request]]] = {
+BUILDERS: dict[str, Callable[[FakeProcess, FakeProcess, int, str], list[Request]]] = {
     "commands": commands, "clicks": clicks,
 }
 
@@ -216,13 +219,13 @@ async def fire(session: aiohttp.ClientSession, url: str, requests: Sequence[Requ
     return latencies, dict(statuses)
 
 
-async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, count: int
-                 ) -> dict[str, Any]:
+async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, count: int,
+                 tag: str) -> dict[str, Any]:
     """Wait until every post of the round reached the fake Slack; check what arrived."""
     want = expected_posts(server, kind) * count
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
-        stats = slack.command("stats")
+        stats = slack.command(f"stats {tag}")
         # All of them, and then nothing more for a moment: a flow's last post (the
         # picker's confirmation) must not land in the next round's count.
         if stats["hook_posts"] >= want and time.monotonic() - stats["last_post_at"] > QUIET_S:
@@ -253,7 +256,8 @@ async def one_round(served: Served, server: str, kind: str, vod: FakeProcess,
                     slack: FakeProcess, count: int, concurrency: int) -> dict[str, Any]:
     """One round on fresh connections (uvicorn closes idle ones after 5 s, and the round
     before was settling for longer), opened by `GET /healthz`s before the timing."""
-    requests = BUILDERS[kind](vod, slack, count)
+    tag = f"r{next(_rounds)}-"
+    requests = BUILDERS[kind](vod, slack, count, tag)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(session.get(served.url + "/healthz") for _ in range(concurrency)))
@@ -268,7 +272,7 @@ async def one_round(served: Served, server: str, kind: str, vod: FakeProcess,
     acked_s = time.perf_counter() - started
     if statuses != {200: count}:
         raise RuntimeError(f"{server} {kind}: acknowledgements {statuses}, expected 200s")
-    checked = await settle(slack, vod, server, kind, count)
+    checked = await settle(slack, vod, server, kind, count, tag)
     return latency_figures(latencies) | {
         "acked_in_s": acked_s,
         "done_in_s": time.perf_counter() - started,

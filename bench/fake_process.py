@@ -8,10 +8,11 @@ the measured process's. On start it prints one JSON line describing itself (URLs
 bot's settings for it, for VOD the seeded snapshot URLs). Then it answers commands on
 stdin, one JSON line each:
 
-    stats   what it received since the last reset (see `VodFake.stats`, `SlackFake.stats`)
-            and the CPU seconds this process used since then
-    reset   forget what was received (and, for VOD, re-seed the assets)
-    quit    stop the server and exit (end of stdin does the same)
+    stats [H]  what it received since the last reset (Slack: only posts to hook ids that
+               start with H; see `VodFake.stats`, `SlackFake.stats`) and the CPU
+               seconds this process used since then
+    reset      forget what was received (and, for VOD, re-seed the assets)
+    quit       stop the server and exit (end of stdin does the same)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 
 class Fake(Protocol):
     def describe(self) -> dict[str, Any]: ...
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self, hooks: str = "") -> dict[str, Any]: ...
     def reset(self) -> None: ...
     def stop(self) -> None: ...
 
@@ -78,7 +79,7 @@ class VodFake:
             "snapshot_urls": self.snapshot_urls,
         }
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, hooks: str = "") -> dict[str, Any]:
         fake = self.fake
         api, pictures = fake.api_requests, fake.frame_requests  # API calls, reel pictures
         with fake.lock:
@@ -128,12 +129,13 @@ class SlackFake:
     def describe(self) -> dict[str, Any]:
         return {"url": self.fake.server.url, "api_url": self.fake.api_url}
 
-    def stats(self) -> dict[str, Any]:
-        """Hook posts by kind and answer, and when the last one was answered
-        (`time.monotonic()`, one clock for every process of the machine)."""
+    def stats(self, hooks: str = "") -> dict[str, Any]:
+        """Hook posts (to hook ids starting with `hooks`: one round's) by kind and answer,
+        and when the last one was answered (`time.monotonic()`, one clock for every process
+        of the machine)."""
         fake = self.fake
         with fake.lock:
-            posts = list(fake.hook_posts)
+            posts = [p for p in fake.hook_posts if p.path.startswith(hooks)]
             calls = collections.Counter(c.path for c in fake.calls)
         kinds = collections.Counter(
             "replace" if p.body.get("replace_original") else str(p.body.get("response_type"))
@@ -184,9 +186,9 @@ def main() -> None:
     say(fake.describe())
     try:
         for line in sys.stdin:
-            command = line.strip()
+            command, _, argument = line.strip().partition(" ")
             if command == "stats":
-                say(fake.stats() | {"cpu_s": time.process_time() - cpu_at_reset})
+                say(fake.stats(argument) | {"cpu_s": time.process_time() - cpu_at_reset})
             elif command == "reset":
                 fake.reset()
                 cpu_at_reset = time.process_time()

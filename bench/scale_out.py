@@ -114,7 +114,7 @@ async def change_covers(bots: list[Served], vod: FakeProcess, slack: FakeProcess
     acked = time.monotonic()
     load_cpu_s = time.process_time() - cpu0
     deadline = acked + SETTLE_TIMEOUT_S
-    while (stats := slack.command("stats"))["hook_posts"] < changes:
+    while (stats := slack.command(f"stats {hooks}-"))["hook_posts"] < changes:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{stats['hook_posts']} of {changes} outcomes after "
                                f"{SETTLE_TIMEOUT_S:.0f} s: {stats}")
