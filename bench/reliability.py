@@ -1,6 +1,6 @@
 """Run the fault, fuzz and load suites in their full profile and write docs/reliability.md.
 
-    .venv/bin/python bench/reliability.py                 # full profile (3-8 min), writes the doc
+    .venv/bin/python bench/reliability.py                 # full profile (~11 min), writes the doc
     .venv/bin/python bench/reliability.py --profile ci    # the CI profile, writes nothing
 
 It runs pytest on tests/test_faults.py, tests/test_fuzz.py, tests/test_load.py,
@@ -240,7 +240,7 @@ test cuts, never from stopping the server). Result: **{verdict}** ({summary.stri
 
 {defects}
 
-Run it again with `.venv/bin/python bench/reliability.py` (three to eight minutes on two
+Run it again with `.venv/bin/python bench/reliability.py` (about eleven minutes on two
 cores, as busy as the machine is); CI runs the same suites in their short profile
 (`PROVE_PROFILE` unset).
 """
