@@ -220,15 +220,22 @@ async def fire(session: aiohttp.ClientSession, url: str, requests: Sequence[Requ
 
 
 async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, count: int,
-                 tag: str) -> dict[str, Any]:
-    """Wait until every post of the round reached the fake Slack; check what arrived."""
+                 tag: str, *, strict: bool = True) -> dict[str, Any]:
+    """Wait until every post of the round reached the fake Slack; check what arrived.
+
+    Not `strict` (the py-spy pass, whose sampling slows the bot until a VOD call may time
+    out): what is missing or extra is printed, not raised, and a round that has gone quiet
+    for 10 s is over."""
     want = expected_posts(server, kind) * count
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
         stats = slack.command(f"stats {tag}")
+        quiet_s = time.monotonic() - (stats["last_post_at"] or time.monotonic())
         # All of them, and then nothing more for a moment: a flow's last post (the
         # picker's confirmation) must not land in the next round's count.
-        if stats["hook_posts"] >= want and time.monotonic() - stats["last_post_at"] > QUIET_S:
+        if stats["hook_posts"] >= want and quiet_s > QUIET_S:
+            break
+        if not strict and stats["hook_posts"] and quiet_s > 10:
             break
         if time.monotonic() > deadline:
             raise RuntimeError(f"{server} {kind}: {stats['hook_posts']} of {want} "
@@ -245,15 +252,18 @@ async def settle(slack: FakeProcess, vod: FakeProcess, server: str, kind: str, c
         problems.append(f"{vod_stats['cover_changes']} cover changes, expected {count}")
     if server == "setcover" and kind == "commands" and vod_stats["statuses"] != {"200": count}:
         problems.append(f"VOD answered {vod_stats['statuses']}, expected {count} x 200")
-    if problems:
+    if problems and strict:
         raise RuntimeError(f"{server} {kind}: " + "; ".join(problems))
+    if problems:
+        print(f"  ({server} {kind}, not counted: " + "; ".join(problems) + ")", flush=True)
     slack.command("reset")
     vod.command("reset")
     return {"slack": stats, "vod": vod_stats}
 
 
 async def one_round(served: Served, server: str, kind: str, vod: FakeProcess,
-                    slack: FakeProcess, count: int, concurrency: int) -> dict[str, Any]:
+                    slack: FakeProcess, count: int, concurrency: int, *, strict: bool = True
+                    ) -> dict[str, Any]:
     """One round on fresh connections (uvicorn closes idle ones after 5 s, and the round
     before was settling for longer), opened by `GET /healthz`s before the timing."""
     tag = f"r{next(_rounds)}-"
@@ -272,7 +282,7 @@ async def one_round(served: Served, server: str, kind: str, vod: FakeProcess,
     acked_s = time.perf_counter() - started
     if statuses != {200: count}:
         raise RuntimeError(f"{server} {kind}: acknowledgements {statuses}, expected 200s")
-    checked = await settle(slack, vod, server, kind, count, tag)
+    checked = await settle(slack, vod, server, kind, count, tag, strict=strict)
     return latency_figures(latencies) | {
         "acked_in_s": acked_s,
         "done_in_s": time.perf_counter() - started,
@@ -289,12 +299,14 @@ async def load(servers: dict[str, Served], vod: FakeProcess, slack: FakeProcess,
     }
     for kind in KINDS:
         for server in SERVERS:
-            await one_round(servers[server], server, kind, vod, slack, WARMUP, args.concurrency)
+            await one_round(servers[server], server, kind, vod, slack, WARMUP, args.concurrency,
+                            strict=not args.profile)
         for n in range(args.rounds):
             order = SERVERS if n % 2 == 0 else tuple(reversed(SERVERS))
             for server in order:
                 result = await one_round(servers[server], server, kind, vod, slack,
-                                         args.requests, args.concurrency)
+                                         args.requests, args.concurrency,
+                                         strict=not args.profile)
                 rounds[kind][server].append(result)
                 print(f"  {kind:8} round {n + 1} {server:8}: p50 {result['p50_ms']:6.1f}  "
                       f"p90 {result['p90_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  "
